@@ -95,22 +95,55 @@ class Theme:
 
 THEME_STYLES: dict[str, Theme] = {
     "light": Theme(
-        paper="#ffffff", text="#1a1a1a", grid="#d9d9d9", font_size=14, title_size=17,
-        line_width=1.5, sequential="Viridis", diverging=BLUE_ORANGE, grey=INK_ON_PAPER,
-        bar="#0072B2", target="#E69F00", positive="#D55E00", negative="#0072B2",
-        accent="#D55E00", pool_line="#ffffff",
+        paper="#ffffff",
+        text="#1a1a1a",
+        grid="#d9d9d9",
+        font_size=14,
+        title_size=17,
+        line_width=1.5,
+        sequential="Viridis",
+        diverging=BLUE_ORANGE,
+        grey=INK_ON_PAPER,
+        bar="#0072B2",
+        target="#E69F00",
+        positive="#D55E00",
+        negative="#0072B2",
+        accent="#D55E00",
+        pool_line="#ffffff",
     ),
     "dark": Theme(
-        paper="#15171c", text="#e8e8e8", grid="#3a3f4b", font_size=14, title_size=17,
-        line_width=1.5, sequential="Viridis", diverging=BLUE_ORANGE, grey=LIGHT_ON_DARK,
-        bar="#56B4E9", target="#E69F00", positive="#E69F00", negative="#56B4E9",
-        accent="#E69F00", pool_line="#ffffff",
+        paper="#15171c",
+        text="#e8e8e8",
+        grid="#3a3f4b",
+        font_size=14,
+        title_size=17,
+        line_width=1.5,
+        sequential="Viridis",
+        diverging=BLUE_ORANGE,
+        grey=LIGHT_ON_DARK,
+        bar="#56B4E9",
+        target="#E69F00",
+        positive="#E69F00",
+        negative="#56B4E9",
+        accent="#E69F00",
+        pool_line="#ffffff",
     ),
     "contrast": Theme(
-        paper="#000000", text="#ffffff", grid="#ffffff", font_size=16, title_size=20,
-        line_width=3.0, sequential="Cividis", diverging=BLUE_ORANGE_STRONG, grey=LIGHT_ON_DARK,
-        bar="#33ccff", target="#ffb000", positive="#ff7700", negative="#33ccff",
-        accent="#ffb000", pool_line="#ff00ff",
+        paper="#000000",
+        text="#ffffff",
+        grid="#ffffff",
+        font_size=16,
+        title_size=20,
+        line_width=3.0,
+        sequential="Cividis",
+        diverging=BLUE_ORANGE_STRONG,
+        grey=LIGHT_ON_DARK,
+        bar="#33ccff",
+        target="#ffb000",
+        positive="#ff7700",
+        negative="#33ccff",
+        accent="#ffb000",
+        pool_line="#ff00ff",
     ),
 }
 
@@ -477,10 +510,16 @@ def kernel_subtitles(ctx: Ctx, bias: str | None = None) -> list[str] | None:
     return titles
 
 
-def pool_grid(panel: Panel, pooled: int, theme: Theme) -> list[dict]:
+def cell_pixels(n_panels: int, cells: int) -> float:
+    """Rough on-screen size of one map cell in a ~800×500 container, to size overlays."""
+    cols = n_panels if n_panels <= 4 else math.ceil(math.sqrt(n_panels))
+    rows = math.ceil(n_panels / cols)
+    return min(760 / cols, 440 / rows) / cells
+
+
+def pool_grid(panel: Panel, pooled: int, theme: Theme, width: float) -> list[dict]:
     """Lines around the 2×2 pool windows (MATH §2: window (r, c) = rows 2r..2r+1, cols 2c..2c+1)."""
     end = 2 * pooled - 0.5
-    line = {"color": theme.pool_line, "width": theme.line_width}
     shapes = []
     for t in range(pooled + 1):
         pos = 2 * t - 0.5
@@ -494,14 +533,14 @@ def pool_grid(panel: Panel, pooled: int, theme: Theme) -> list[dict]:
                     "x1": x1,
                     "y0": y0,
                     "y1": y1,
-                    "line": dict(line),
+                    "line": {"color": theme.pool_line, "width": width},
                     "layer": "above",
                 }
             )
     return shapes
 
 
-def winner_markers(ctx: Ctx, panels: list[Panel]) -> list[dict]:
+def winner_markers(ctx: Ctx, panels: list[Panel], px: float) -> list[dict]:
     """A marker on each window's winning conv cell, one scatter trace per kernel.
 
     MATH §2: pooled cell (r, c) with winner offset (dr, dc) won at conv cell
@@ -509,12 +548,10 @@ def winner_markers(ctx: Ctx, panels: list[Panel]) -> list[dict]:
     the row of the position table.
     """
     winners = np.asarray(ctx.tensors["pool.winners"]).astype(int)
-    n_k, pooled = winners.shape[0], winners.shape[1]
+    pooled = winners.shape[1]
     rr, cc = np.meshgrid(np.arange(pooled), np.arange(pooled), indexing="ij")
-    conv = 2 * pooled
-    size = 8 if conv <= 12 else 6
-    if n_k > 4:
-        size -= 2
+    size = min(9.0, max(3.0, 0.5 * px))
+    edge = min(ctx.theme.line_width, max(0.5, px / 8))
     hover = (
         f"{ctx.t('label.winner')} → j = %{{customdata}}<br>"
         f"{ctx.t('label.row')} %{{y}}, {ctx.t('label.col')} %{{x}}"
@@ -537,7 +574,7 @@ def winner_markers(ctx: Ctx, panels: list[Panel]) -> list[dict]:
                     "symbol": "circle",
                     "size": size,
                     "color": ctx.theme.marker_fill,
-                    "line": {"color": ctx.theme.marker_edge, "width": ctx.theme.line_width},
+                    "line": {"color": ctx.theme.marker_edge, "width": edge},
                 },
                 "hovertemplate": hover + "<extra></extra>",
                 "meta": {"tensor": "pool.winners", "kernel": i},
@@ -545,6 +582,17 @@ def winner_markers(ctx: Ctx, panels: list[Panel]) -> list[dict]:
             }
         )
     return traces
+
+
+def pool_overlay(ctx: Ctx, panels: list[Panel], conv_size: int) -> tuple[list[dict], list[dict]]:
+    """The 2×2 window grid (shapes) and, for max pooling once known, the winners (traces)."""
+    px = cell_pixels(len(panels), conv_size)
+    width = min(ctx.theme.line_width, max(0.5, px / 6))
+    shapes = [s for p in panels for s in pool_grid(p, conv_size // 2, ctx.theme, width)]
+    markers = []
+    if ctx.config["pool"] == "max" and ctx.has("pool.winners"):
+        markers = winner_markers(ctx, panels, px)
+    return shapes, markers
 
 
 def signed_bars(ctx: Ctx, values: np.ndarray, panel: Panel, tensor: str) -> dict:

@@ -16,11 +16,10 @@ from app.figures.common import (
     not_yet,
     param_hover,
     plot_axes,
-    pool_grid,
+    pool_overlay,
     seq_range,
     short,
     sym_range,
-    winner_markers,
 )
 
 
@@ -77,10 +76,8 @@ def conv_view(ctx: Ctx) -> Parts:
         zrange=seq_range(z),
         subtitles=kernel_subtitles(ctx),
     )
-    pooled = z.shape[-1] // 2
-    layout["shapes"] = [s for p in panels for s in pool_grid(p, pooled, ctx.theme)]
-    if ctx.config["pool"] == "max" and ctx.has("pool.winners"):
-        data += winner_markers(ctx, panels)
+    layout["shapes"], markers = pool_overlay(ctx, panels, z.shape[-1])
+    data += markers
     return Parts(title=title, data=data, layout=layout, axes=[p.pair for p in panels])
 
 
@@ -204,4 +201,3 @@ def output_view(ctx: Ctx) -> Parts:
         "yaxis": plot_axes(th, range=[0.0, 1.05]),
     }
     return Parts(title=title, data=data, layout=layout)
-

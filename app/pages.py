@@ -1,0 +1,94 @@
+"""The HTML pages (Jinja2): `/` creates a session, `/s/{id}` steps it, `/s/{id}/follow`
+follows it read-only; plotly.min.js is served from the installed plotly package."""
+
+import hmac
+from functools import lru_cache
+from importlib import resources
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from app.i18n import TEXTS
+from app.sessions import hash_token
+from engine.config import make_config
+from engine.stepper import phases_for
+
+router = APIRouter(include_in_schema=False)
+
+COOKIE = "bpl_owner_"
+VIEWS = ("input", "kernel", "conv", "pool", "activations", "hidden", "output",
+         "gradients.conv", "gradients.fc1", "gradients.fc2", "deltas", "conv-delta",
+         "input-grad", "training", "confusion", "kernels-history")
+
+
+@lru_cache
+def _templates(directory: str) -> Jinja2Templates:
+    return Jinja2Templates(directory=directory)
+
+
+@lru_cache
+def _plotly_js() -> bytes:
+    return resources.files("plotly").joinpath("package_data/plotly.min.js").read_bytes()
+
+
+@router.get("/static/vendor/plotly.min.js")
+def plotly_js():
+    """Plotly.js from the installed `plotly` package (never a CDN: classrooms are offline)."""
+    return Response(_plotly_js(), media_type="text/javascript",
+                    headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+
+def _owner_cookie(response: Response, session_id: str, token: str) -> None:
+    response.set_cookie(COOKIE + session_id, token, max_age=30 * 24 * 3600, httponly=False,
+                        samesite="strict", path="/")
+
+
+@router.get("/")
+def index(request: Request):
+    """Create a seed session owned by this browser and go to it."""
+    session_id, token, _ = request.app.state.sessions.create(make_config("seed"), 0)
+    response = RedirectResponse(f"/s/{session_id}", status_code=303)
+    _owner_cookie(response, session_id, token)
+    return response
+
+
+def _pick(value: str | None, allowed: tuple, default: str) -> str:
+    return value if value in allowed else default
+
+
+def _page(request: Request, session_id: str, template: str, mode: str):
+    sessions = request.app.state.sessions
+    settings = request.app.state.settings
+    owner = request.query_params.get("owner")
+    if owner and mode == "normal":  # a new session made by the page: keep its token, clean URL
+        target = str(request.url.remove_query_params("owner"))
+        response = RedirectResponse(target, status_code=303)
+        _owner_cookie(response, session_id, owner)
+        return response
+    record, stepper = sessions.read(session_id)
+    token = request.cookies.get(COOKIE + session_id)
+    if mode != "normal" or not token or not hmac.compare_digest(hash_token(token),
+                                                                  record.owner_hash):
+        token = None
+    lang = _pick(request.query_params.get("lang"), ("en", "zh"), "en")
+    theme = _pick(request.query_params.get("theme"), ("light", "dark", "contrast"), "light")
+    context = {
+        "session_id": session_id, "owner_token": token, "config": stepper.config.to_dict(),
+        "seed": stepper.seed, "cursor": stepper.cursor, "phases": phases_for(stepper.config),
+        "views": VIEWS, "lang": lang, "theme": theme, "mode": mode, "texts": TEXTS[lang],
+        "all_texts": TEXTS,
+        "plotly_url": f"/static/vendor/plotly.min.js?v={request.app.state.plotly_version}",
+    }
+    return _templates(str(settings.templates_dir)).TemplateResponse(
+        request, template, context)
+
+
+@router.get("/s/{session_id}")
+def session_page(request: Request, session_id: str):
+    return _page(request, session_id, "session.html", "normal")
+
+
+@router.get("/s/{session_id}/follow")
+def follow_page(request: Request, session_id: str):
+    return _page(request, session_id, "follow.html", "follow")
