@@ -23,6 +23,7 @@ install: $(STAMP)
 install-dev: $(DEVSTAMP)
 
 run: install
+	mkdir -p var
 	$(BIN)/backprop-lens serve --host 127.0.0.1 --port 8000
 
 test: install-dev

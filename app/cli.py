@@ -88,9 +88,14 @@ def cmd_train(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from engine import bench
+    if args.server:
+        from app import bench_server
 
-    result = bench.run(quick=args.quick)
+        result = bench_server.run(clients=args.clients, store=args.store)
+    else:
+        from engine import bench
+
+        result = bench.run(quick=args.quick)
     if args.json:
         print(json.dumps(result))
     else:
@@ -121,6 +126,10 @@ def main(argv: list[str] | None = None) -> None:
     bench = sub.add_parser("bench", help="measure engine speed")
     bench.add_argument("--json", action="store_true", help="one JSON line")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
+    bench.add_argument("--server", action="store_true",
+                       help="HTTP latencies under concurrent clients instead of engine speed")
+    bench.add_argument("--clients", type=int, default=16)
+    bench.add_argument("--store", help="store URL for --server (default: a temporary SQLite)")
     bench.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     sys.exit(args.func(args) or 0)

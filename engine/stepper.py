@@ -8,7 +8,6 @@ phase functions of `network` (deterministic, so stepping back and forth gives
 the same bits), and are never stored.
 """
 
-import io
 import json
 from dataclasses import dataclass
 
@@ -21,7 +20,8 @@ from .errors import DatasetError, DivergedError, HistoryError, ParamError, Phase
 from .network import PHASES
 
 HISTORY_SAMPLES = 2  # how many earlier sample starts are kept for stepping back
-FORMAT = 1  # version of the serialised state
+FORMAT = 2  # version of the serialised state
+MAGIC = b"BPL1"
 
 
 @dataclass(frozen=True)
@@ -200,6 +200,9 @@ class Stepper:
         before = self.tensors()
         for _ in range(count):
             if self.phase_index > 0:
+                if self.phase == "update":  # un-count the update being stepped back over
+                    self.samples_seen -= 1
+                    self.updates -= 1
                 self.phase_index -= 1
             else:
                 self._restore(self.history.pop())
@@ -311,7 +314,11 @@ class Stepper:
     # ------------------------------------------------------------ serialisation
 
     def to_bytes(self) -> bytes:
-        """The whole state as bytes (an .npz): float64 arrays exact, the rest as JSON."""
+        """The whole state as bytes: float64 arrays bit-exact, the rest as JSON.
+
+        Layout: b"BPL1", a 4-byte little-endian header length, the JSON header (which
+        lists every array's name, dtype and shape), then the arrays' raw bytes in order.
+        """
         arrays: dict[str, np.ndarray] = {"x": self.sample.x}
         arrays.update({f"p/{k}": v for k, v in self.params.items()})
         history = []
@@ -326,17 +333,23 @@ class Stepper:
             "phase_index": self.phase_index, "samples_seen": self.samples_seen,
             "updates": self.updates, "diverged": self.diverged, "history": history,
             "metrics": self.metrics,
+            "arrays": [[name, list(a.shape)] for name, a in arrays.items()],
         }
-        arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
-        return buffer.getvalue()
+        head = json.dumps(header).encode()
+        body = b"".join(np.ascontiguousarray(a, dtype="<f8").tobytes() for a in arrays.values())
+        return MAGIC + len(head).to_bytes(4, "little") + head + body
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> "Stepper":
-        with np.load(io.BytesIO(blob)) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-        header = json.loads(arrays.pop("header").tobytes())
+        if blob[:4] != MAGIC:
+            raise ValueError("not a backprop-lens state")
+        size = int.from_bytes(blob[4:8], "little")
+        header = json.loads(blob[8:8 + size])
+        arrays, offset = {}, 8 + size
+        for name, shape in header["arrays"]:
+            count = int(np.prod(shape))
+            arrays[name] = np.frombuffer(blob, "<f8", count, offset).reshape(shape).copy()
+            offset += 8 * count
         config = Config(**header["config"])
 
         def params(prefix):

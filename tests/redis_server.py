@@ -65,9 +65,24 @@ def _start(executable: str, workdir: Path, timeout: float) -> tuple[subprocess.P
         port = _free_port()
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                [executable, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
-                 "--save", "", "--appendonly", "no", "--daemonize", "no"],
-                stdout=out, stderr=subprocess.STDOUT, cwd=workdir,
+                [
+                    executable,
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--dir",
+                    str(workdir),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--daemonize",
+                    "no",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=workdir,
             )
         deadline = time.monotonic() + timeout
         while proc.poll() is None and time.monotonic() < deadline:

@@ -340,6 +340,21 @@ def panel_title(panel: Panel, text: str, theme: Theme) -> dict:
     }
 
 
+def header(text: str, theme: Theme, *, x: float, y: float, xanchor: str) -> dict:
+    """A heading over a group of panels, in paper coordinates."""
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": x,
+        "y": y,
+        "xanchor": xanchor,
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": {"size": theme.font_size, "color": theme.text},
+    }
+
+
 def message(text: str, theme: Theme, panel: Panel | None = None) -> dict:
     """A centred note: on the whole figure, or inside one panel."""
     note = {

@@ -19,6 +19,7 @@ from app.figures.common import (
     axes_layout,
     cell_hover,
     grid,
+    header,
     heatmap,
     kernel_maps,
     kernel_subtitles,
@@ -125,7 +126,7 @@ def deltas_view(ctx: Ctx) -> Parts:
             notes.append(_later(ctx, tensor, panel))
     axes = [["x", "y"]]
     meta = {"panels": {t: p.pair for t, p in bars.items()}}
-    region = (0.0, 1.0, 0.0, 0.5)
+    region = (0.0, 1.0, 0.0, 0.44)
     if ctx.has("act.delta"):
         fmt = ctx.fmt
         a = ctx.arr("act.delta").reshape(fmt["K"], fmt["P"], fmt["P"])
@@ -144,6 +145,7 @@ def deltas_view(ctx: Ctx) -> Parts:
             cols=min(fmt["K"], 8),
         )
         notes += map_layout.pop("annotations", [])
+        notes.append(header(ctx.name("act.delta"), th, x=0.0, y=0.5, xanchor="left"))
         data += maps
         layout.update(map_layout)
         axes = [p.pair for p in panels]
@@ -229,9 +231,11 @@ def input_grad_view(ctx: Ctx) -> Parts:
     rot = np.flip(w, (-2, -1))
     original = np.flip(np.arange(w.size).reshape(w.shape), (-2, -1))
     rot_name = ctx.t("label.rot180", name=ctx.name("conv.w"))
-    subtitles = [
-        rot_name if n_k == 1 else f"{rot_name} · {ctx.t('label.kernel', i=i)}" for i in range(n_k)
-    ]
+    if n_k == 1:
+        subtitles, top = [rot_name], 0.94
+    else:
+        subtitles, top = [ctx.t("label.kernel", i=i) for i in range(n_k)], 0.84
+        notes.append(header(rot_name, th, x=0.82, y=0.92, xanchor="center"))
     wm = sym_range(w)
     maps, map_layout, panels = kernel_maps(
         ctx,
@@ -240,9 +244,9 @@ def input_grad_view(ctx: Ctx) -> Parts:
         colorscale=th.diverging,
         zrange=(-wm, wm),
         zmid=0.0,
-        subtitles=subtitles if n_k <= 4 else None,
+        subtitles=subtitles if n_k <= 9 else None,
         first=2,
-        region=(0.64, 1.0, 0.0, 0.94),
+        region=(0.64, 1.0, 0.0, top),
         cols=max(1, math.ceil(math.sqrt(n_k))),
         customdata=original,
         hover=cell_hover(ctx, f"{rot_name}<br>= {ctx.name('conv.w')}[%{{customdata}}]"),

@@ -94,6 +94,9 @@ def training_view(ctx: Ctx) -> Parts:
             overlaying="y",
             side="right",
             range=[0.0, 1.0],
+            tickmode="linear",
+            tick0=0.0,
+            dtick=0.2,
             tickformat=".0%",
             showgrid=False,
             zeroline=False,
@@ -169,7 +172,7 @@ def kernels_history_view(ctx: Ctx) -> Parts:
     chosen = [snaps[i] for i in pick_snapshots(len(snaps))]
     stacks = [np.asarray(s["conv.w"], dtype=float) for s in chosen]
     m = sym_range(*stacks)
-    panels = grid(len(chosen), cols=min(len(chosen), 6), titled=True)
+    panels = grid(len(chosen), cols=min(len(chosen), 4), titled=True)
     th = ctx.theme
     data, layout, notes = [], {}, []
     row, col = ctx.t("label.row"), ctx.t("label.col")

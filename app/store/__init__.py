@@ -53,7 +53,7 @@ def open_store(
         return MemoryStore(idle_seconds, max_sessions, clock=clock)
     if url.startswith(_SQLITE_PREFIX):
         # sqlite:///a/b.db -> "a/b.db" (relative); sqlite:////a/b.db -> "/a/b.db"
-        path = url[len(_SQLITE_PREFIX):]
+        path = url[len(_SQLITE_PREFIX) :]
         if not path:
             raise ValueError(f"store URL {url!r} has no database path: use sqlite:///path.db")
         return SQLiteStore(path, idle_seconds, max_sessions, clock=clock)

@@ -193,9 +193,18 @@ class RedisStore:
         now, cutoff = self._cutoff()
         result = self._create(
             keys=[self._key(record.id), self._index],
-            args=[record.id, record.owner_hash, bytes(record.state), meta_json,
-                  _num(record.created), _num(now), self._ttl_ms, self.max_sessions,
-                  _num(cutoff), f"{self._prefix}:s:"],
+            args=[
+                record.id,
+                record.owner_hash,
+                bytes(record.state),
+                meta_json,
+                _num(record.created),
+                _num(now),
+                self._ttl_ms,
+                self.max_sessions,
+                _num(cutoff),
+                f"{self._prefix}:s:",
+            ],
         )
         if result == -1:
             raise SessionExists(record.id)
@@ -209,8 +218,14 @@ class RedisStore:
         )
         if updated is None or float(updated) < cutoff:
             raise SessionNotFound(session_id)
-        return SessionRecord(session_id, owner_hash.decode(), bytes(state), json.loads(meta),
-                             float(created), float(updated))
+        return SessionRecord(
+            session_id,
+            owner_hash.decode(),
+            bytes(state),
+            json.loads(meta),
+            float(created),
+            float(updated),
+        )
 
     @_redis_errors
     def put(self, record: SessionRecord) -> None:
@@ -218,8 +233,7 @@ class RedisStore:
         now, cutoff = self._cutoff()
         done = self._bump(
             keys=[self._key(record.id), self._index],
-            args=[record.id, _num(now), self._ttl_ms, _num(cutoff), bytes(record.state),
-                  meta_json],
+            args=[record.id, _num(now), self._ttl_ms, _num(cutoff), bytes(record.state), meta_json],
         )
         if not done:
             raise SessionNotFound(record.id)
@@ -228,15 +242,18 @@ class RedisStore:
     @_redis_errors
     def delete(self, session_id: str) -> None:
         _, cutoff = self._cutoff()
-        if not self._delete(keys=[self._key(session_id), self._index],
-                            args=[session_id, _num(cutoff)]):
+        if not self._delete(
+            keys=[self._key(session_id), self._index], args=[session_id, _num(cutoff)]
+        ):
             raise SessionNotFound(session_id)
 
     @_redis_errors
     def touch(self, session_id: str) -> None:
         now, cutoff = self._cutoff()
-        if not self._bump(keys=[self._key(session_id), self._index],
-                          args=[session_id, _num(now), self._ttl_ms, _num(cutoff)]):
+        if not self._bump(
+            keys=[self._key(session_id), self._index],
+            args=[session_id, _num(now), self._ttl_ms, _num(cutoff)],
+        ):
             raise SessionNotFound(session_id)
 
     @_redis_errors
@@ -271,8 +288,10 @@ class RedisStore:
             raise StoreError(f"session store failed: {exc}") from exc
         stop = threading.Event()
         renewer = threading.Thread(
-            target=self._keep_renewing, args=(key, token, ttl_ms, stop),
-            name=f"lock-renew-{session_id[:8]}", daemon=True,
+            target=self._keep_renewing,
+            args=(key, token, ttl_ms, stop),
+            name=f"lock-renew-{session_id[:8]}",
+            daemon=True,
         )
         renewer.start()
         try:
@@ -322,8 +341,9 @@ class RedisSubscription(Subscription):
 
     def __init__(self, store: RedisStore, channel: str, confirm_timeout: float = 10.0) -> None:
         self._store = store
-        self._lock = threading.Lock()
-        self._closed = False
+        self._lock = threading.Lock()  # one reader of the connection at a time
+        self._closed = threading.Event()
+        self._released = False  # the pub/sub connection is closed; guarded by _lock
         self._pubsub = store._redis.pubsub()
         self._pubsub.subscribe(channel)
         # Wait for Redis to confirm: only then are later PUBLISHes sure to reach us.
@@ -338,33 +358,36 @@ class RedisSubscription(Subscription):
 
     def get(self, timeout: float) -> tuple[str, dict] | None:
         deadline = time.monotonic() + timeout
-        while True:
+        while not self._closed.is_set():
             with self._lock:
-                if self._closed:
-                    return None
+                if self._released:
+                    break
                 remaining = deadline - time.monotonic()
-                # Read in short slices so close() from another thread gets in.
+                # Read in short slices, so a close() from another thread waits at most one.
                 try:
                     message = self._pubsub.get_message(
                         ignore_subscribe_messages=True,
                         timeout=min(max(remaining, 0.0), _READ_SLICE),
                     )
                 except redis.RedisError:
-                    self._close_locked()
-                    return None
+                    self._closed.set()
+                    self._release_locked()
+                    break
             if message is not None and message["type"] == "message":
                 return decode_event(message["data"])
             if remaining <= 0:
-                return None
+                break
+        return None
 
     def close(self) -> None:
+        self._closed.set()  # a get() in another thread leaves its loop after its slice
         with self._lock:
-            self._close_locked()
+            self._release_locked()
 
-    def _close_locked(self) -> None:
-        if self._closed:
+    def _release_locked(self) -> None:
+        if self._released:
             return
-        self._closed = True
+        self._released = True
         try:
             self._pubsub.close()
         finally:
@@ -372,4 +395,4 @@ class RedisSubscription(Subscription):
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._closed.is_set()

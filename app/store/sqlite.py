@@ -93,7 +93,10 @@ class SQLiteStore:
         # isolation_level=None: autocommit, so each statement is its own durable
         # transaction and multi-statement ones are opened explicitly.
         conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_MS / 1000
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=_BUSY_TIMEOUT_MS / 1000,
         )
         conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous=FULL")
@@ -155,8 +158,14 @@ class SQLiteStore:
                 conn.execute(
                     "INSERT INTO sessions (id, owner_hash, state, meta, created, updated) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
-                    (record.id, record.owner_hash, bytes(record.state), meta_json,
-                     record.created, now),
+                    (
+                        record.id,
+                        record.owner_hash,
+                        bytes(record.state),
+                        meta_json,
+                        record.created,
+                        now,
+                    ),
                 )
             except sqlite3.IntegrityError:
                 raise SessionExists(record.id) from None
@@ -174,8 +183,9 @@ class SQLiteStore:
         if row is None:
             raise SessionNotFound(session_id)
         owner_hash, state, meta_json, created, updated = row
-        return SessionRecord(session_id, owner_hash, bytes(state), json.loads(meta_json),
-                             created, updated)
+        return SessionRecord(
+            session_id, owner_hash, bytes(state), json.loads(meta_json), created, updated
+        )
 
     @_sqlite_errors
     def put(self, record: SessionRecord) -> None:

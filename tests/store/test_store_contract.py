@@ -33,7 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CROSS_PROCESS = ["sqlite", "redis"]
 
 
-def record(session_id: str = "s1", state: bytes = b"\x00state\xff", **meta: object) -> SessionRecord:
+def record(
+    session_id: str = "s1", state: bytes = b"\x00state\xff", **meta: object
+) -> SessionRecord:
     return SessionRecord(session_id, "ab" * 32, state, dict(meta), time.time(), 0.0)
 
 
@@ -82,7 +84,9 @@ def _run_python(code: str, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code), *args],
-        stdout=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
 
 
@@ -461,6 +465,23 @@ def test_redis_lets_the_key_ttl_expire_idle_sessions(make_store, store_url):
         client.close()
 
 
+def test_redis_lock_outlives_its_ttl_while_held(redis_url):
+    from app.store.redis import RedisStore
+
+    store = RedisStore(redis_url, lock_ttl=0.3)
+    other = RedisStore(redis_url, lock_ttl=0.3)  # as if in another process
+    try:
+        with store.lock("long-job"):
+            time.sleep(0.8)  # well past the TTL: the holder kept renewing it
+            with pytest.raises(LockTimeout), other.lock("long-job", timeout=0.2):
+                pass
+        with other.lock("long-job", timeout=0.5):
+            pass
+    finally:
+        store.close()
+        other.close()
+
+
 def test_sqlite_acknowledged_put_survives_sigkill(tmp_path):
     url = f"sqlite:///{tmp_path / 'sessions.db'}"
     writer = _run_python(
@@ -503,7 +524,7 @@ def test_sqlite_store_is_in_wal_mode_with_full_sync(tmp_path):
 # --- open_store -----------------------------------------------------------------
 
 
-def test_open_store_picks_memory(tmp_path):
+def test_open_store_picks_memory():
     for url in ("memory", "memory://"):
         store = open_store(url, idle_seconds=5, max_sessions=7)
         assert isinstance(store, MemoryStore)
@@ -545,7 +566,10 @@ def test_store_package_imports_nothing_from_the_web_stack():
         "print(bad)"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     ).stdout
     assert out.strip() == "[]"

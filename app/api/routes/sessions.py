@@ -11,7 +11,7 @@ from latex2mathml.converter import convert as latex_to_mathml
 from app.api import schemas as s
 from app.api.deps import SessionsDep, TokenDep
 from app.api.errors import ApiError
-from app.api.tensors import select, tensor_json
+from app.api.tensors import fast_json, select, tensor_json
 from app.figures import build_figure
 from app.sessions import job_view
 from engine.config import make_config
@@ -34,6 +34,11 @@ def _created(session_id, token, stepper) -> dict:
 
 def _step_out(stepper, changed) -> dict:
     return {"cursor": stepper.cursor, "counters": stepper.counters, "changed": changed}
+
+
+def _documented(model) -> dict:
+    """For routes answering with `fast_json`: the model documents the body in OpenAPI."""
+    return {"response_model": None, "responses": {200: {"model": model}}}
 
 
 @router.post("", status_code=201, response_model=s.SessionCreated)
@@ -79,23 +84,23 @@ def get_phases(session_id: str, sessions: SessionsDep):
     return {"phases": phases_for(stepper.config)}
 
 
-@router.post("/{session_id}/step", response_model=s.StepOut)
+@router.post("/{session_id}/step", **_documented(s.StepOut))
 def step(session_id: str, sessions: SessionsDep, token: TokenDep, body: s.StepIn | None = None):
     """`{"count": n}` or `{"to": "backward.conv"}`; after `update` the next step loads the
     next sample (phase `input`)."""
     body = body or s.StepIn()
     with sessions.modify(session_id, token) as (_, stepper):
         changed = stepper.step_to(body.to) if body.to else stepper.step(body.count or 1)
-    return _step_out(stepper, changed)
+    return fast_json(_step_out(stepper, changed))
 
 
-@router.post("/{session_id}/back", response_model=s.StepOut)
+@router.post("/{session_id}/back", **_documented(s.StepOut))
 def back(session_id: str, sessions: SessionsDep, token: TokenDep, body: s.BackIn | None = None):
     """Step back; over `update` the parameters are restored exactly."""
     body = body or s.BackIn()
     with sessions.modify(session_id, token) as (_, stepper):
         changed = stepper.back(body.count)
-    return _step_out(stepper, changed)
+    return fast_json(_step_out(stepper, changed))
 
 
 def _decode_png(text: str) -> bytes:
@@ -141,20 +146,21 @@ def set_input(session_id: str, body: s.InputIn, sessions: SessionsDep, token: To
     return {**out, "x28": x28}
 
 
-@router.get("/{session_id}/state", response_model=s.StateOut)
+@router.get("/{session_id}/state", **_documented(s.StateOut))
 def get_state(session_id: str, sessions: SessionsDep,
               names: Annotated[str | None, Query(examples=["conv.z,pool.out"])] = None,
               alias: Annotated[str | None, Query(pattern="^(seed|standard)$")] = None):
     """The cursor and every tensor computed up to it."""
     _, stepper = sessions.read(session_id)
-    return {"cursor": stepper.cursor, "tensors": select(stepper.tensors(), names, alias)}
+    return fast_json({"cursor": stepper.cursor,
+                      "tensors": select(stepper.tensors(), names, alias)})
 
 
-@router.get("/{session_id}/params", response_model=s.ParamsBody)
+@router.get("/{session_id}/params", **_documented(s.ParamsBody))
 def get_params(session_id: str, sessions: SessionsDep,
                alias: Annotated[str | None, Query(pattern="^(seed|standard)$")] = None):
     _, stepper = sessions.read(session_id)
-    return {"params": select(stepper.current_params(), None, alias)}
+    return fast_json({"params": select(stepper.current_params(), None, alias)})
 
 
 @router.put("/{session_id}/params", response_model=s.StepOut)
@@ -211,16 +217,18 @@ def gradcheck(session_id: str, sessions: SessionsDep):
     return stepper.gradcheck()
 
 
-@router.get("/{session_id}/figures/{view}")
+@router.get("/{session_id}/figures/{view}", responses={200: {"content": {
+    "application/json": {"example": {"data": [{"type": "heatmap", "z": [[0.1, 0.2]]}],
+                                     "layout": {"meta": {"view": "conv"}}}}}}})
 def figure(session_id: str, view: str, sessions: SessionsDep,
            theme: Annotated[str, Query()] = "light", lang: Annotated[str, Query()] = "en",
            seed_notation: Annotated[bool, Query()] = False):
     """A Plotly figure (`{"data", "layout"}`) for one view, values as plain lists."""
     _, stepper = sessions.read(session_id)
     try:
-        return build_figure(view, stepper.tensors(), stepper.config.to_dict(),
-                            phase=stepper.phase, theme=theme, lang=lang,
-                            seed_notation=seed_notation, metrics=stepper.metrics)
+        return fast_json(build_figure(view, stepper.tensors(), stepper.config.to_dict(),
+                                      phase=stepper.phase, theme=theme, lang=lang,
+                                      seed_notation=seed_notation, metrics=stepper.metrics))
     except ValueError as exc:
         field = getattr(exc, "field", "view")
         status = 404 if field == "view" else 422

@@ -1,0 +1,26 @@
+// Entry point of the step-through and follow pages: start each panel, then draw
+// everything for the cursor the server rendered.
+
+import * as controls from "./controls.js";
+import * as follow from "./follow.js";
+import * as gradcheck from "./gradcheck.js";
+import * as inspector from "./inspector.js";
+import * as pooltable from "./pooltable.js";
+import { refresh } from "./session.js";
+import { message, status } from "./status.js";
+import * as strip from "./strip.js";
+import * as views from "./views.js";
+
+views.init();
+pooltable.init();
+inspector.init();
+gradcheck.init();
+strip.init();
+controls.init();
+follow.init();
+
+refresh().then(() => {
+  if (document.querySelector('[data-testid="status"]').dataset.kind !== "error") {
+    status(message("msgReady"));
+  }
+});
