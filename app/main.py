@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.api import errors
-from app.api.routes import datasets, events, sessions, training
+from app.api.routes import datasets, events, sessions, share, training
 from app.jobs import Jobs
 from app.middleware import AccessLog, BodyLimit, SecurityHeaders
 from app.sessions import Sessions
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     errors.install(app)
-    for module in (sessions, training, events, datasets):
+    for module in (share, sessions, training, events, datasets):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.get("/healthz", tags=["health"])

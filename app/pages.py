@@ -12,7 +12,9 @@ from fastapi.templating import Jinja2Templates
 from app.i18n import TEXTS
 from app.sessions import hash_token
 from engine.config import make_config
-from engine.stepper import phases_for
+from engine.data import dataset_for_size
+from engine.errors import EngineError
+from engine.stepper import Stepper, phases_for
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,6 +53,58 @@ def index(request: Request):
     response = RedirectResponse(f"/s/{session_id}", status_code=303)
     _owner_cookie(response, session_id, token)
     return response
+
+
+CONFIG_KEYS = ("input_size", "kernels", "kernel_size", "pool", "activation", "hidden", "output",
+               "bias", "learning_rate", "order")
+
+
+def _query_config(params) -> dict:
+    """Config keys from a share link's query string (`?kernels=2&pool=avg&bias=true`)."""
+    out = {}
+    for key in CONFIG_KEYS:
+        if key in params:
+            value = params[key]
+            if key in ("pool", "activation", "output", "order"):
+                out[key] = value
+            elif key == "bias":
+                out[key] = value.lower() in ("1", "true", "yes", "on")
+            elif key == "learning_rate":
+                out[key] = float(value)
+            else:
+                out[key] = int(value)
+    return out
+
+
+@router.get("/new")
+def new_from_link(request: Request):
+    """A share link: `/new?kernels=1&...&seed=0&sample=42&phase=backward.conv` reproduces a
+    session (config, seed, sample, phase) on any server, owned by this browser."""
+    params = request.query_params
+    try:
+        config = make_config("seed", _query_config(params))
+        seed = int(params.get("seed", 0))
+        if not 0 <= seed < 2**32:
+            raise ValueError("seed")
+    except ValueError as exc:
+        field = getattr(exc, "field", None) or "seed"
+        raise EngineError(f"the link has a bad value: {exc}", field) from exc
+    stepper = Stepper.create(config, seed)
+    if "sample" in params:
+        stepper.load_sample(dataset_for_size(config.input_size).name, _int(params["sample"]))
+    if params.get("phase", "input") != "input":
+        stepper.step_to(params["phase"])
+    session_id, token, _ = request.app.state.sessions.add(stepper)
+    response = RedirectResponse(f"/s/{session_id}", status_code=303)
+    _owner_cookie(response, session_id, token)
+    return response
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise EngineError(f"'{value}' is not a whole number", "sample") from exc
 
 
 def _pick(value: str | None, allowed: tuple, default: str) -> str:

@@ -24,3 +24,11 @@ refresh().then(() => {
     status(message("msgReady"));
   }
 });
+
+// The inspector panel sits below the sticky header, whatever its height.
+const header = document.querySelector(".top");
+if (header && window.ResizeObserver) {
+  new ResizeObserver(() => {
+    document.body.style.setProperty("--header-h", `${header.offsetHeight}px`);
+  }).observe(header);
+}
