@@ -5,6 +5,7 @@ Everything takes the per-sample tensors of `Stepper.tensors()`.
 """
 
 import math
+import re
 
 import numpy as np
 
@@ -63,6 +64,15 @@ def _numeric(config, params, tensors, name, flat_index) -> float:
     return (loss_with(H) - loss_with(-H)) / (2 * H)
 
 
+_NAMES = re.compile(r"(?<![\\a-zA-Z])(w1cnn|b1cnn|hocnn|h2o|w12|b12|w2|b2|yo|start|off|ds|dt|dr)"
+                    r"(?![a-zA-Z0-9])")
+
+
+def _upright(latex: str) -> str:
+    """Typeset the article's multi-letter names upright (w1cnn, not w·1·c·n·n)."""
+    return _NAMES.sub(r"\\mathrm{\1}", latex)
+
+
 def _num(v: float) -> str:
     return f"{v:.6g}"
 
@@ -93,7 +103,8 @@ def explain(config: Config, tensors: dict, params: dict, param: str, index: int)
         "sum": total, "gradient": gradient,
         "numeric": _numeric(config, params, tensors, name, index),
     })
-    result["formula_latex"] += f" = {_num(total)}"
+    result["formula_latex"] = _upright(result["formula_latex"] + f" = {_num(total)}")
+    result["formula_article_latex"] = _upright(result["formula_article_latex"])
     return result
 
 
@@ -134,14 +145,14 @@ def _explain_conv(config, tensors, params, name, index) -> dict:
     ds = _act_symbol(config)
     n_cells = config.kernels * p * p
     article = (
-        r"\frac{\partial E}{\partial w1cnn[i]} = \sum_{j} x[\mathrm{start}(j)+\mathrm{off}(i)]"
+        r"\frac{\partial E}{\partial w1cnn[i]} = \sum_{j} x[start(j)+off(i)]"
         rf" \cdot {ds}(hocnn[j]) \cdot \sum_{{m}} w12[j,m] \cdot {ds}(h2o[m]) \cdot"
         r" \sum_{k} w2[m,k] \cdot \delta y[k]"
     )
     shown = " + ".join(f"({_num(t['x'])})({_num(t['delta'])})" for t in terms[:3])
     lhs = (rf"\frac{{\partial E}}{{\partial w1cnn[{index}]}}" if name == "conv.w"
            else rf"\frac{{\partial E}}{{\partial b1cnn[{index}]}}")
-    rhs = (rf"\sum_{{j=0}}^{{{n_cells - 1}}} x[\mathrm{{start}}(j)+{off}] \cdot \delta_j"
+    rhs = (rf"\sum_{{j=0}}^{{{n_cells - 1}}} x[start(j)+{off}] \cdot \delta_j"
            if off is not None else rf"\sum_{{j=0}}^{{{n_cells - 1}}} \delta_j")
     return {
         "formula_latex": f"{lhs} = {rhs} = {shown} + \\cdots",
@@ -163,12 +174,12 @@ def _explain_fc1(config, tensors, params, name, index) -> dict:
              for k in range(10)]
     ds = _act_symbol(config)
     target = rf"w12[{j},{m}]" if j is not None else rf"b12[{m}]"
-    first = "hocnn[j] \\cdot " if j is not None else ""
+    first = f"hocnn[{j}] \\cdot " if j is not None else ""
     shown = " + ".join(f"({_num(t['hocnn'])})({_num(local)})({_num(t['w2'])})({_num(t['delta_y'])})"
                        for t in terms[:2])
     return {
-        "formula_latex": (rf"\frac{{\partial E}}{{\partial {target}}} = {first}{ds}(h2o[m])"
-                          rf" \cdot \sum_{{k=0}}^{{9}} w2[m,k] \cdot \delta y[k] = {shown}"
+        "formula_latex": (rf"\frac{{\partial E}}{{\partial {target}}} = {first}{ds}(h2o[{m}])"
+                          rf" \cdot \sum_{{k=0}}^{{9}} w2[{m},k] \cdot \delta y[k] = {shown}"
                           r" + \cdots"),
         "formula_article_latex": (r"\frac{\partial E}{\partial w12[j,m]} = hocnn[j] \cdot ds(h2o[m])"
                                   r" \cdot \sum_{k} w2[m,k] \cdot ds(yo[k]) \cdot (yo[k]-d[k])"),
@@ -185,8 +196,9 @@ def _explain_fc2(config, tensors, params, name, index) -> dict:
     term = {"k": k, "h2o": h, "ds_yo": local, "error": yo - d,
             "delta_y": float(tensors["fc2.delta"][k]), "product": h * float(tensors["fc2.delta"][k])}
     target = rf"w2[{m},{k}]" if m is not None else rf"b2[{k}]"
-    first = "h2o[m] \\cdot " if m is not None else ""
-    dy = r"ds(yo[k]) \cdot (yo[k]-d[k])" if config.output == "sigmoid-mse" else r"(yo[k]-d[k])"
+    first = f"h2o[{m}] \\cdot " if m is not None else ""
+    dy = (rf"ds(yo[{k}]) \cdot (yo[{k}]-d[{k}])" if config.output == "sigmoid-mse"
+          else rf"(yo[{k}]-d[{k}])")
     return {
         "formula_latex": (rf"\frac{{\partial E}}{{\partial {target}}} = {first}{dy}"
                           rf" = ({_num(h)})({_num(local)})({_num(yo - d)})"),
