@@ -51,12 +51,13 @@ PRESETS: dict[str, Config] = {"seed": Config()}
 
 
 def _check_int(key, value, lo, hi, choices=None):
+    allowed = " or ".join(map(str, choices)) if choices else f"an integer in {lo}..{hi}"
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(key, value, f"an integer in {lo}..{hi}")
+        raise ConfigError(key, value, allowed)
     if choices is not None and value not in choices:
-        raise ConfigError(key, value, " or ".join(map(str, choices)))
+        raise ConfigError(key, value, allowed)
     if not lo <= value <= hi:
-        raise ConfigError(key, value, f"an integer in {lo}..{hi}")
+        raise ConfigError(key, value, allowed)
 
 
 def _check_choice(key, value, choices):

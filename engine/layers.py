@@ -85,7 +85,10 @@ def full_conv_rot180(dz, w):
 
 
 def conv_forward_naive(x, w):
-    """The article's loop for one sample: temphicnn[u,v] += x[u+a, v+b] · w1cnn[a,b]."""
+    """The article's loop for one sample: temphicnn[u,v] += x[u+a, v+b] · w1cnn[a,b].
+
+    x (S, S), w (K, k, k) -> z (K, C, C).
+    """
     kernels, k, _ = w.shape
     c = x.shape[0] - k + 1
     z = np.zeros((kernels, c, c))
@@ -99,7 +102,10 @@ def conv_forward_naive(x, w):
 
 
 def conv_backward_naive(dz, x, w):
-    """Loops for one sample: dw[a,b] += δ[u,v]·x[u+a,v+b]; dx[u+a,v+b] += δ[u,v]·w[a,b]."""
+    """Loops for one sample: dw[a,b] += δ[u,v]·x[u+a,v+b]; dx[u+a,v+b] += δ[u,v]·w[a,b].
+
+    dz (K, C, C), x (S, S), w (K, k, k) -> dx (S, S), dw (K, k, k).
+    """
     kernels, k, _ = w.shape
     c = dz.shape[1]
     dw, dx = np.zeros_like(w), np.zeros_like(x)
@@ -157,19 +163,25 @@ def maxpool_forward(z):
 
 
 def maxpool_backward(dp, cache: PoolCache):
-    """MATH §4: the gradient goes only to the recorded winner; the other three get 0."""
+    """MATH §4: the gradient goes only to the recorded winner; the other three get 0.
+
+    dp (N, K, P, P) -> dz (N, K, C, C).
+    """
     arg = cache.winners[..., 0] * 2 + cache.winners[..., 1]
     is_winner = arg[..., None] == np.arange(4)  # (N, K, P, P, 4): one True per window
     return _unwindows(is_winner * dp[..., None], cache.conv_shape)
 
 
 def avgpool_forward(z):
-    """2×2 average pool, stride 2: p = mean of the window."""
+    """2×2 average pool, stride 2: p = mean of the window. z (N, K, C, C) -> p (N, K, P, P)."""
     return _windows(z).mean(axis=-1), PoolCache(None, z.shape)
 
 
 def avgpool_backward(dp, cache: PoolCache):
-    """MATH §4: each of the four cells gets δ/4 ("the sum of gradients stays the same")."""
+    """MATH §4: each of the four cells gets δ/4 ("the sum of gradients stays the same").
+
+    dp (N, K, P, P) -> dz (N, K, C, C).
+    """
     win = np.repeat(dp[..., None] / 4.0, 4, axis=-1)
     return _unwindows(win, cache.conv_shape)
 
@@ -196,12 +208,15 @@ def maxpool_forward_naive(z):
 
 
 def sigmoid(x):
-    """σ(x) = 1 / (1 + e^−x), written as ½(1 + tanh(x/2)) so it never overflows."""
+    """σ(x) = 1 / (1 + e^−x), written as ½(1 + tanh(x/2)) so it never overflows.
+
+    Elementwise: (...) -> (...), the same shape.
+    """
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
 def activation_forward(x, kind: str):
-    """sigmoid | tanh | relu, elementwise."""
+    """sigmoid | tanh | relu, elementwise: x (N, D) -> out (N, D) (any shape works)."""
     if kind == "sigmoid":
         return sigmoid(x)
     if kind == "tanh":
@@ -210,7 +225,10 @@ def activation_forward(x, kind: str):
 
 
 def activation_derivative(out, kind: str):
-    """The derivative written in terms of the output, as the article does: ds(s) = s·(1−s)."""
+    """The derivative written in terms of the output, as the article does: ds(s) = s·(1−s).
+
+    out (N, D) -> f'(x) (N, D).
+    """
     if kind == "sigmoid":
         return out * (1.0 - out)
     if kind == "tanh":
@@ -219,7 +237,7 @@ def activation_derivative(out, kind: str):
 
 
 def activation_backward(dout, out, kind: str):
-    """dx = dout · f'(x), with f' from the output."""
+    """dx = dout · f'(x), with f' from the output: dout (N, D), out (N, D) -> dx (N, D)."""
     return dout * activation_derivative(out, kind)
 
 
@@ -241,7 +259,7 @@ def dense_backward(dz, h, w):
 
 
 def output_forward(yi, target, kind: str):
-    """-> (yo, E) with E per sample (N,).
+    """yi (N, 10), target d (N, 10) -> (yo (N, 10), E (N,)), E per sample.
 
     sigmoid-mse: yo = σ(yi), E = ½ Σ_k (yo[k] − d[k])²   (MATH §1)
     softmax-ce:  yo = softmax(yi), E = −Σ_k d[k] · log yo[k]
@@ -255,7 +273,14 @@ def output_forward(yi, target, kind: str):
 
 
 def output_delta(yo, target, kind: str):
-    """∂E/∂yi. sigmoid-mse: (yo − d)·ds(yo) (MATH §3); softmax-ce: yo − d (MATH §5)."""
+    """∂E/∂yi = fc2.delta. sigmoid-mse: (yo − d)·ds(yo) (MATH §3); softmax-ce: yo − d (MATH §5).
+
+    yo (N, 10), target d (N, 10) -> δy (N, 10).
+    """
     if kind == "sigmoid-mse":
         return (yo - target) * activation_derivative(yo, "sigmoid")
     return yo - target
+
+
+# The output layer's backward (dout = ∂E/∂E = 1) is MATH §3's output delta.
+output_backward = output_delta

@@ -19,7 +19,7 @@ from .data import TRAIN, dataset_for_size
 from .errors import DatasetError, DivergedError, HistoryError, ParamError, PhaseError
 from .network import PHASES
 
-HISTORY_SAMPLES = 2  # how many earlier sample starts are kept for stepping back
+HISTORY_SAMPLES = 1  # earlier sample starts kept for stepping back (API.md: at least one)
 FORMAT = 2  # version of the serialised state
 MAGIC = b"BPL1"
 

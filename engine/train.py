@@ -19,7 +19,7 @@ from .data import HELDOUT, TRAIN, dataset_for_size
 from .errors import DivergedError, EngineError
 from .stepper import Stepper, order_index
 
-MAX_LOSS_POINTS = 400  # loss curve points kept per session (older ones are merged)
+MAX_LOSS_POINTS = 200  # loss curve points kept per session (older ones are merged)
 MAX_KERNEL_SNAPSHOTS = 12
 MAX_TRAIN_SAMPLES = 10 * len(TRAIN)
 
@@ -66,9 +66,11 @@ def evaluate(config: Config, params: dict, split: range = HELDOUT, worst: int = 
 
 def _record_loss(metrics: dict, samples_seen: int, value: float) -> None:
     points = metrics["loss"]
-    points.append({"samples_seen": samples_seen, "value": value})
+    # display data: 6 significant digits keep the stored session small (64 KB for the seed)
+    points.append({"samples_seen": samples_seen, "value": float(f"{value:.6g}")})
     if len(points) > MAX_LOSS_POINTS:  # merge neighbouring pairs to keep the curve bounded
-        merged = [{"samples_seen": b["samples_seen"], "value": (a["value"] + b["value"]) / 2}
+        merged = [{"samples_seen": b["samples_seen"],
+                   "value": float(f"{(a['value'] + b['value']) / 2:.6g}")}
                   for a, b in zip(points[0::2], points[1::2], strict=False)]
         if len(points) % 2:
             merged.append(points[-1])
@@ -77,7 +79,8 @@ def _record_loss(metrics: dict, samples_seen: int, value: float) -> None:
 
 def _record_kernel(metrics: dict, samples_seen: int, kernel: np.ndarray) -> None:
     snaps = metrics["kernels"]
-    snaps.append({"samples_seen": samples_seen, "conv.w": kernel.tolist()})
+    snaps.append({"samples_seen": samples_seen,
+                  "conv.w": np.vectorize(lambda v: float(f"{v:.6g}"))(kernel).tolist()})
     if len(snaps) > MAX_KERNEL_SNAPSHOTS:
         del snaps[1]  # keep the first (the untrained kernel) and thin out the middle
 
