@@ -12,7 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from app.sessions import Sessions
-from engine.errors import EngineError
+from engine.errors import DivergedError, EngineError
 from engine.stepper import Stepper
 from engine.train import Progress, evaluate_into, train
 
@@ -29,6 +29,9 @@ class Jobs:
     def start(self, session_id: str, token: str | None, *, samples=None, epochs=None,
               batch_size: int = 1) -> dict:
         with self.sessions.modify(session_id, token, publish=False) as (record, stepper):
+            if stepper.diverged:
+                raise DivergedError("this session diverged (NaN/Inf); it refuses further "
+                                    "updates. Fork it and set finite parameters, or start anew")
             copy = stepper.fork()
             total = samples if samples is not None else round(epochs * 8000)
             job = {"state": "running", "done": 0, "total": total, "batch_size": batch_size,
@@ -41,9 +44,10 @@ class Jobs:
             record.meta = {**record.meta, "job": job}
         stop = threading.Event()
         self._stops[session_id] = stop
-        self.pool.submit(self._run, session_id, copy, stop, samples, epochs, batch_size)
+        # published before the job starts, so it cannot overtake the job's own progress
         self.sessions.store.publish(session_id, "train.progress",
                                     {"session": session_id, **_public(job)})
+        self.pool.submit(self._run, session_id, copy, stop, samples, epochs, batch_size)
         return job
 
     def stop(self, session_id: str, token: str | None) -> dict:

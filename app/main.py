@@ -92,6 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
               name="static")
     app.state.plotly_version = plotly.__version__
     app.add_middleware(AccessLog)
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost, so a 413 carries the headers too
     return app

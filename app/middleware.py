@@ -43,19 +43,26 @@ class BodyLimit:
         if declared is not None and declared > self.max_bytes:
             return await _respond(send, 413, too_big)
         seen = 0
-        sent = False
+        sent = refused = False
 
         async def limited_receive():
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    # Answer 413 now: FastAPI turns an error raised while it reads the
+                    # body into its own 400, which `tracking_send` then drops.
+                    if not sent and not refused:
+                        refused = True
+                        await _respond(send, 413, too_big)
                     raise _TooLarge()
             return message
 
         async def tracking_send(message):
             nonlocal sent
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 sent = True
             await send(message)
@@ -63,7 +70,7 @@ class BodyLimit:
         try:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
-            if not sent:
+            if not sent and not refused:
                 await _respond(send, 413, too_big)
 
 

@@ -90,7 +90,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(EngineError)
     async def engine_error(request: Request, exc: EngineError):
-        status = next((s for t, s in ENGINE_STATUS.items() if isinstance(exc, t)), 400)
+        status = next((s for t, s in ENGINE_STATUS.items() if isinstance(exc, t)), 422)
         return _json(status, exc.code, exc.message, exc.field)
 
     @app.exception_handler(SessionNotFound)

@@ -21,9 +21,14 @@ async def events(session_id: str, request: Request, sessions: SessionsDep,
                  settings: SettingsDep):
     """An event stream for one session. The first event is the current `cursor`, so a
     client that reconnects catches up; a comment line every few seconds keeps it alive."""
-    _, stepper = await anyio.to_thread.run_sync(sessions.read, session_id)
+    await anyio.to_thread.run_sync(sessions.record, session_id)  # 404 for an unknown id
+    subscription = sessions.store.subscribe(session_id)  # before reading: no change is missed
+    try:
+        _, stepper = await anyio.to_thread.run_sync(sessions.read, session_id)
+    except BaseException:
+        subscription.close()
+        raise
     first = {"session": session_id, "cursor": stepper.cursor, "counters": stepper.counters}
-    subscription = sessions.store.subscribe(session_id)
 
     async def stream():
         try:

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import math
 from typing import Annotated
 
 import numpy as np
@@ -117,6 +118,9 @@ def _decode_png(text: str) -> bytes:
 def set_input(session_id: str, body: s.InputIn, sessions: SessionsDep, token: TokenDep):
     """Load a dataset digit (by index, by label, or at random), a pixel grid, or a PNG/JPEG
     (any size, converted like the dataset). The cursor goes to `input`."""
+    if body.dataset is None and body.label is None:
+        raise ApiError(422, "invalid_request", "a drawn or uploaded digit needs its label (0..9)",
+                       "label")
     with sessions.modify(session_id, token) as (_, stepper):
         size = stepper.config.input_size
         x28 = None
@@ -170,9 +174,13 @@ def put_params(session_id: str, body: s.ParamsBody, sessions: SessionsDep, token
     values = {}
     for name, tensor in body.params.items():
         shape = tuple(tensor.shape)
-        if int(np.prod(shape)) != len(tensor.data):
+        if any(side < 0 for side in shape):
+            raise ApiError(422, "invalid_param", f"'{name}': shape {list(shape)} has a "
+                           "negative side", name)
+        # math.prod on Python ints: np.prod would wrap around for huge shapes
+        if math.prod(shape) != len(tensor.data):
             raise ApiError(422, "invalid_param", f"'{name}': shape {list(shape)} needs "
-                           f"{int(np.prod(shape))} values, got {len(tensor.data)}", name)
+                           f"{math.prod(shape)} values, got {len(tensor.data)}", name)
         values[to_standard(name)] = np.asarray(tensor.data, dtype=np.float64).reshape(shape)
     with sessions.modify(session_id, token) as (_, stepper):
         changed = stepper.set_params(values)

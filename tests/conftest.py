@@ -1,0 +1,9 @@
+"""Shared by every test folder: the project root is importable (`app`, `engine`, `tests.*`)
+however pytest was started."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
