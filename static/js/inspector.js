@@ -13,29 +13,41 @@ const root = document.querySelector('[data-testid="inspector"]');
 const $ = (sel) => root.querySelector(sel);
 let current = null; // {param, index}
 
-// Column headings of the terms (the engine's term keys, MATH §3 names).
+// Column headings of the terms (the engine's term keys, MATH §3 names), in this order;
+// keys not listed follow at the end.
 const HEADINGS = {
   j: "j",
   cell: "(u, v)",
-  index_10: "u·C + v",
-  x_index: "start(j) + off(i)",
-  x: "x[start(j) + off(i)]",
-  delta: "δ_j",
-  act_delta: "δhicnn[j]",
   k: "k",
+  x_index: "start(j)+off(i)",
+  x: "x",
   hocnn: "hocnn[j]",
+  h2o: "h2o[m]",
   ds_h2o: "ds(h2o[m])",
   w2: "w2[m,k]",
-  delta_y: "δy[k]",
-  h2o: "h2o[m]",
   ds_yo: "ds(yo[k])",
-  error: "yo[k] − d[k]",
-  product: "= term",
+  error: "yo[k]−d[k]",
+  delta: "δ_j",
+  delta_y: "δy[k]",
+  product: "",
+  index_10: "u·C+v",
+  act_delta: "δhicnn[j]",
 };
+// The product column: what is multiplied, per parameter.
+const PRODUCT = { conv: "x·δ_j", fc1: "hocnn·ds·w2·δy", fc2: "h2o·δy" };
 
+function columns(terms) {
+  const keys = terms.length ? Object.keys(terms[0]) : [];
+  const known = Object.keys(HEADINGS).filter((key) => keys.includes(key));
+  return [...known, ...keys.filter((key) => !(key in HEADINGS))];
+}
+
+// Terms are shown to 6 significant digits so the table fits; the sum and the
+// gradients below it keep full precision.
 function text(value) {
   if (value === null || value === undefined) return "—";
   if (Array.isArray(value)) return `(${value.join(", ")})`;
+  if (typeof value === "number" && !Number.isInteger(value)) return String(Number(value.toPrecision(6)));
   return String(value);
 }
 
@@ -66,12 +78,13 @@ function render(result) {
   $('[data-testid="inspector-gradient"]').textContent = String(result.gradient);
   $('[data-testid="inspector-numeric"]').textContent = String(result.numeric);
   const terms = result.terms || [];
-  const keys = terms.length ? Object.keys(terms[0]) : [];
+  const keys = columns(terms);
+  const layer = String(result.param).split(".")[0];
   const headRow = document.createElement("tr");
   for (const key of keys) {
     const th = document.createElement("th");
     th.scope = "col";
-    th.textContent = HEADINGS[key] || key;
+    th.textContent = key === "product" ? `= ${PRODUCT[layer] || "product"}` : HEADINGS[key] || key;
     headRow.append(th);
   }
   $("table.terms thead").replaceChildren(headRow);

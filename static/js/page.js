@@ -20,7 +20,9 @@ controls.init();
 follow.init();
 
 refresh().then(() => {
-  if (document.querySelector('[data-testid="status"]').dataset.kind !== "error") {
+  // (the follow page's status line belongs to follow.js: live or reconnecting)
+  const line = document.querySelector('[data-testid="status"]');
+  if (line.dataset.kind !== "error" && document.body.dataset.mode !== "follow") {
     status(message("msgReady"));
   }
 });

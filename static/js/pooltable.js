@@ -16,7 +16,7 @@ let rows = [];
 let active = null; // j of the highlighted row
 
 const pair = (v) => (Array.isArray(v) ? `(${v.join(", ")})` : "—");
-const num = (v) => (v === null || v === undefined ? "—" : Number(v).toPrecision(6));
+const num = (v) => (v === null || v === undefined ? "—" : String(Number(Number(v).toPrecision(4))));
 
 function makeRow(row) {
   const tr = document.createElement("tr");

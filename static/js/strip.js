@@ -16,6 +16,7 @@ const nameEl = document.querySelector('[data-testid="phase"]');
 const titleEl = document.querySelector("[data-phase-title]");
 const descEl = document.querySelector("[data-phase-desc]");
 const sampleEl = document.querySelector("[data-sample]");
+const showFresh = document.querySelector("[data-show-fresh]");
 
 function render(cursor) {
   if (!cursor) return;
@@ -31,6 +32,14 @@ function render(cursor) {
       else el.removeAttribute("aria-current");
     }
   }
+  // the cards whose contents this phase computes
+  let fresh = 0;
+  for (const card of document.querySelectorAll("[data-phases]")) {
+    const on = card.dataset.phases.split(" ").includes(cursor.phase);
+    card.classList.toggle("fresh", on);
+    fresh += on ? 1 : 0;
+  }
+  if (showFresh) showFresh.hidden = fresh === 0;
   const text = texts.get(cursor.phase) || { title: "", desc: "" };
   if (nameEl) nameEl.textContent = cursor.phase;
   if (titleEl) titleEl.textContent = text.title;
@@ -46,6 +55,13 @@ function render(cursor) {
 export function init() {
   render(page.cursor);
   on("cursor", ({ cursor }) => render(cursor));
+  if (showFresh) {
+    showFresh.addEventListener("click", (event) => {
+      event.preventDefault();
+      const card = document.querySelector("[data-phases].fresh");
+      if (card) card.scrollIntoView({ behavior: "smooth", block: "start" });
+    });
+  }
   if (strip && page.canEdit) {
     strip.addEventListener("click", (event) => {
       const target = event.target.closest("[data-phase]");

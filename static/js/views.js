@@ -14,10 +14,35 @@ const cards = new Map(
   [...document.querySelectorAll("[data-view]")].map((card) => [card.dataset.view, card]),
 );
 
+// The figure as the API sent it, per graph div: the PNG export puts the title back.
+const sent = new WeakMap();
+
+/** Download the view as PNG with its title (the page shows the title outside the plot). */
+async function exportPng(el) {
+  const original = sent.get(el);
+  if (!original) return;
+  const layout = {
+    ...el.layout,
+    title: original.title,
+    margin: original.margin,
+    shapes: (el.layout.shapes || []).filter((s) => !String(s.name || "").startsWith("hl-")),
+    width: el._fullLayout.width,
+    height: el._fullLayout.height + 40,
+  };
+  const url = await Plotly.toImage({ data: el.data, layout }, { format: "png", scale: 2 });
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = `backprop-lens-${original.view}-${(page.cursor || {}).phase || ""}.png`;
+  link.click();
+}
+
 const PLOT_CONFIG = {
   displaylogo: false,
   responsive: true,
-  modeBarButtonsToRemove: ["select2d", "lasso2d"],
+  modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"],
+  modeBarButtonsToAdd: [
+    { name: "png", title: "Download plot as PNG", icon: Plotly.Icons.camera, click: exportPng },
+  ],
 };
 
 export function viewNames() {
@@ -73,13 +98,17 @@ async function draw(view, figure) {
   const layout = { ...figure.layout };
   card.querySelector("[data-view-title]").textContent = plainTitle(layout) || view;
   layout.title = { text: "" };
+  if (layout.meta && layout.meta.missing && Array.isArray(layout.annotations)) {
+    // "Computed at phase … — step forward to see it": two lines fit a narrow card
+    layout.annotations = layout.annotations.map((note) => ({
+      ...note,
+      text: String(note.text || "").replace(" — ", "<br>"),
+    }));
+  }
   layout.margin = { ...(layout.margin || {}), t: 30 };
   const first = !el.classList.contains("js-plotly-plot");
-  const config = {
-    ...PLOT_CONFIG,
-    toImageButtonOptions: { filename: `backprop-lens-${view}-${(page.cursor || {}).phase || ""}` },
-  };
-  await Plotly.react(el, figure.data || [], layout, config);
+  sent.set(el, { view, title: figure.layout.title, margin: figure.layout.margin });
+  await Plotly.react(el, figure.data || [], layout, PLOT_CONFIG);
   if (first) bindEvents(el);
   card.dataset.phase = (layout.meta && layout.meta.phase) || "";
   emit("view-drawn", { view });
@@ -92,6 +121,17 @@ async function refreshView(view, isCurrent) {
   if (isCurrent()) await draw(view, figure);
 }
 
+// Plotly's `responsive` follows the window only; a card can change width on its own
+// (the inspector opening, the grid reflowing), so each plot follows its container.
+const resizer = window.ResizeObserver
+  ? new ResizeObserver((entries) => {
+      for (const entry of entries) {
+        if (entry.target.classList.contains("js-plotly-plot")) Plotly.Plots.resize(entry.target);
+      }
+    })
+  : null;
+
 export function init() {
+  if (resizer) for (const card of cards.values()) resizer.observe(card.querySelector("[data-plot]"));
   onRefresh((isCurrent) => Promise.all(viewNames().map((view) => refreshView(view, isCurrent))));
 }

@@ -24,7 +24,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "screenshots"
 
-pytestmark = pytest.mark.e2e
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test in this folder is a browser test (`-m "not e2e"` skips them)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -104,6 +111,14 @@ class PageLog:
         self.failed: list[str] = []
         self.requests: list[str] = []
         self.outside: list[str] = []
+        self.expected: list[str] = []
+
+    def expect(self, fragment: str) -> None:
+        """A test that provokes an API error on purpose names the URL fragment it expects."""
+        self.expected.append(fragment)
+
+    def unexpected(self, lines: list[str]) -> list[str]:
+        return [line for line in lines if not any(f in line for f in self.expected)]
 
 
 def _watch(page, log: PageLog) -> None:
@@ -150,15 +165,15 @@ def make_page(browser, server):
         page.set_default_timeout(15_000)
         log = PageLog()
         _watch(page, log)
-        opened.append((context, page, log))
+        opened.append((context, log))
         return page, log
 
     yield make
     problems = []
-    for context, page, log in opened:
+    for context, log in opened:
         context.close()
-        problems += [f"console error: {e}" for e in log.console_errors]
-        problems += [f"failed request: {f}" for f in log.failed]
+        problems += [f"console error: {e}" for e in log.unexpected(log.console_errors)]
+        problems += [f"failed request: {f}" for f in log.unexpected(log.failed)]
         problems += [f"request off 127.0.0.1: {u}" for u in log.outside]
     assert not problems, "\n".join(problems)
 
