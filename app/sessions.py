@@ -113,15 +113,12 @@ class Sessions:
             self.authorize(record, token)
             if not allow_during_job and job_running(record.meta.get("job")):
                 raise Busy()
-            stepper = self._cached(record)
+            # change a private copy: readers in other threads keep the cached one intact
+            stepper = self._cached(record).copy()
             try:
                 yield record, stepper
             except DivergedError:
-                self._forget(session_id)
                 self._save_diverged(record)
-                raise
-            except BaseException:
-                self._forget(session_id)  # the cached object may be half-changed
                 raise
             self.save(record, stepper)
         if publish:

@@ -9,7 +9,7 @@ the same bits), and are never stored.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -292,6 +292,20 @@ class Stepper:
 
     def fork(self) -> "Stepper":
         return Stepper.from_bytes(self.to_bytes())
+
+    def copy(self) -> "Stepper":
+        """An independent copy, cheaper than a serialisation round trip: arrays are shared
+        (the engine never changes an array in place), containers are copied, and the
+        current pass is kept so the copy need not recompute it."""
+        twin = Stepper(self.config, self.seed, dict(self.params), self.sample,
+                       position=self.position, phase_index=self.phase_index,
+                       samples_seen=self.samples_seen, updates=self.updates,
+                       history=list(self.history), diverged=self.diverged,
+                       metrics=json.loads(json.dumps(self.metrics)))
+        if self._pass is not None:
+            twin._pass = replace(self._pass, tensors=dict(self._pass.tensors),
+                                 caches=dict(self._pass.caches))
+        return twin
 
     # ------------------------------------------------------------ explanations
 

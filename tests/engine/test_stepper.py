@@ -515,3 +515,17 @@ def test_fork_is_an_equal_independent_copy(seed_stepper):
     fork.metrics["loss"].append({"samples_seen": 1, "value": 1.0})
     _assert_same(_copy(seed_stepper), before)
     assert seed_stepper.metrics["loss"] == []
+
+
+def test_copy_is_independent_and_steps_like_the_original(seed_stepper):
+    seed_stepper.step_to("forward.fc2")
+    seed_stepper.tensors()  # the current pass is computed and carried into the copy
+    before = seed_stepper.to_bytes()
+    twin = seed_stepper.copy()
+    twin.step(N_PHASES + 2)
+    assert seed_stepper.to_bytes() == before
+    assert set(seed_stepper.tensors()) == set(Stepper.from_bytes(before).tensors())
+    seed_stepper.step(N_PHASES + 2)
+    assert twin.to_bytes() == seed_stepper.to_bytes()
+    for name, value in seed_stepper.tensors().items():
+        assert np.array_equal(twin.tensors()[name], value)
