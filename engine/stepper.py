@@ -10,6 +10,7 @@ the same bits), and are never stored.
 
 import json
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -60,14 +61,20 @@ def phases_for(config: Config) -> list[dict]:
     ]
 
 
+@lru_cache(maxsize=16)
+def _permutation(seed: int, epoch: int) -> np.ndarray:
+    order = np.random.default_rng([seed, epoch]).permutation(len(TRAIN))
+    order.flags.writeable = False
+    return order
+
+
 def order_index(config: Config, seed: int, position: int) -> int:
     """The dataset index of the `position`-th training sample: sequential, or a seeded
     shuffle that is drawn anew (and reproducibly) for every epoch."""
-    n = len(TRAIN)
-    epoch, offset = divmod(position, n)
+    epoch, offset = divmod(position, len(TRAIN))
     if config.order == "sequential":
         return TRAIN[offset]
-    return TRAIN[int(np.random.default_rng([seed, epoch]).permutation(n)[offset])]
+    return TRAIN[int(_permutation(seed, epoch)[offset])]
 
 
 def _finite(arrays) -> bool:
