@@ -15,6 +15,7 @@ from app.middleware import AccessLog, BodyLimit, SecurityHeaders
 from app.sessions import Sessions
 from app.settings import Settings, get_settings
 from app.store import open_store
+from engine.data import dataset_for_size
 
 log = logging.getLogger("backprop_lens")
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = store
         app.state.sessions = Sessions(store, settings.lock_timeout)
         app.state.jobs = Jobs(app.state.sessions, settings.train_workers)
+        dataset_for_size(14)  # load the bundled digits once, before the first request
         stop = threading.Event()
         threading.Thread(target=_expiry_loop, args=(store, stop), daemon=True).start()
         log.info("serving with store %s", settings.store)

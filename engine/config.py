@@ -5,7 +5,7 @@ conv → max pool → sigmoid → 25 → 80 → 10, sigmoid outputs with squared
 learning rate 0.5.
 """
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 
 from .errors import ConfigError
 
@@ -44,9 +44,11 @@ class Config:
         return self.kernels * self.pool_size**2
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # every value is a plain int/str/bool/float: no deep copy needed (unlike asdict)
+        return {name: getattr(self, name) for name in _KEYS}
 
 
+_KEYS = tuple(f.name for f in fields(Config))
 PRESETS: dict[str, Config] = {"seed": Config()}
 
 

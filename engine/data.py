@@ -22,8 +22,9 @@ Usage::
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -120,13 +121,25 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     return a
 
 
-@cache
+_LOADED: dict[str, Dataset] = {}
+_LOAD_LOCK = threading.Lock()
+
+
 def load_dataset(name: str) -> Dataset:
-    """Load dataset ``name`` (one of ``DATASETS``); cached, so every caller shares one copy."""
+    """Load dataset ``name`` (one of ``DATASETS``); cached, so every caller shares one copy
+    (and threads asking at once wait for one load instead of each loading it)."""
     if name not in _SIZES:
         raise DatasetError(
             f"unknown dataset {name!r}; use one of {', '.join(DATASETS)}", field="dataset"
         )
+    if name not in _LOADED:
+        with _LOAD_LOCK:
+            if name not in _LOADED:
+                _LOADED[name] = _load(name)
+    return _LOADED[name]
+
+
+def _load(name: str) -> Dataset:
     u8, labels = _load_raw()
     size = _SIZES[name]
     if size == 28:
