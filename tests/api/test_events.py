@@ -118,3 +118,41 @@ def test_a_follower_of_a_real_server_sees_each_step(tmp_path):
             for phase in ("forward.conv", "forward.pool", "forward.act"):
                 http.post(url(session_id, "/step"), json={"count": 1}, headers=headers)
                 wait_for_event(events, cursor_at(phase))
+
+
+def test_sixty_followers_each_see_every_step_of_the_presenter(tmp_path):
+    """A classroom: sixty open streams, and the presenter's steps still answer and reach
+    every follower (streams wait in threads of their own, not the request thread pool)."""
+    import threading
+
+    with running_server("memory", tmp_path) as server:
+        created = httpx.post(f"{server.url}{API}/sessions", json={}).json()
+        sid, token = created["id"], created["owner_token"]
+        done = threading.Event()
+        received = []
+
+        def follow():
+            with httpx.stream("GET", f"{server.url}{API}/sessions/{sid}/events",
+                              timeout=30) as response:
+                for line in response.iter_lines():
+                    if line.startswith("event: cursor"):
+                        received.append(line)
+                    if done.is_set():
+                        break
+
+        followers = [threading.Thread(target=follow, daemon=True) for _ in range(60)]
+        for thread in followers:
+            thread.start()
+        deadline = time.monotonic() + 20
+        while len(received) < 60 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(received) == 60  # every follower got its first cursor event
+        for _ in range(3):
+            response = httpx.post(f"{server.url}{API}/sessions/{sid}/step", json={"count": 1},
+                                  headers={"Authorization": f"Bearer {token}"}, timeout=5)
+            assert response.status_code == 200
+        deadline = time.monotonic() + 20
+        while len(received) < 4 * 60 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(received) == 4 * 60  # the first cursor and three steps, for everyone
+        done.set()

@@ -10,6 +10,10 @@ from app.api.deps import SessionsDep, SettingsDep
 
 router = APIRouter(prefix="/sessions", tags=["events"])
 
+# Each open stream waits for its next event in a worker thread. Those waits get their own
+# limit, so a classroom of followers never takes the threads that run steps and reads.
+STREAM_THREADS = anyio.CapacityLimiter(400)
+
 
 def _sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
@@ -36,7 +40,8 @@ async def events(session_id: str, request: Request, sessions: SessionsDep,
             yield _sse("cursor", first)
             idle = 0.0
             while not await request.is_disconnected():
-                item = await anyio.to_thread.run_sync(subscription.get, 0.5)
+                item = await anyio.to_thread.run_sync(subscription.get, 0.5,
+                                                      limiter=STREAM_THREADS)
                 if item is None:
                     idle += 0.5
                     if idle >= settings.sse_ping_seconds:
