@@ -1,5 +1,6 @@
 """The HTML pages (Jinja2): `/` creates a session, `/s/{id}` steps it, `/s/{id}/follow`
-follows it read-only; plotly.min.js is served from the installed plotly package."""
+(short: `/f/{id}`) follows it read-only, `/new?…` rebuilds one from a share link;
+plotly.min.js is served from the installed plotly package."""
 
 import hmac
 from functools import lru_cache
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from app.i18n import TEXTS
+from app.i18n import LANGS, TEXTS
 from app.sessions import hash_token
 from engine.config import make_config
 from engine.data import dataset_for_size
@@ -111,6 +112,55 @@ def _pick(value: str | None, allowed: tuple, default: str) -> str:
     return value if value in allowed else default
 
 
+# Preferences (static/js/prefs.js): `?theme=&lang=&seed_notation=` first, then the cookies
+# the page sets when a choice is made, then the defaults.
+PREFS = {"theme": ("bpl_theme", ("light", "dark", "contrast"), "light"),
+         "lang": ("bpl_lang", LANGS, "en"),
+         "seed_notation": ("bpl_seed_notation", ("0", "1"), "0")}
+
+
+def _prefs(request: Request) -> dict[str, str]:
+    out = {}
+    for name, (cookie, allowed, default) in PREFS.items():
+        query = request.query_params.get(name)
+        if name == "seed_notation" and query is not None:
+            query = "1" if query.lower() in ("1", "true", "yes", "on") else "0"
+        out[name] = _pick(query if query in allowed else request.cookies.get(cookie),
+                          allowed, default)
+    return out
+
+
+# Presenter mode (static/js/presenter.js): the views shown by default at each phase, and the
+# pairs offered besides single views. Each pair puts a phase's input beside its output.
+PRESENTER_AUTO = {
+    "input": ("input", "kernel"),
+    "forward.conv": ("input", "conv"),
+    "forward.pool": ("conv", "pool"),
+    "forward.act": ("pool", "activations"),
+    "forward.fc1": ("activations", "hidden"),
+    "forward.fc2": ("hidden", "output"),
+    "loss": ("output",),
+    "backward.fc2": ("output", "gradients.fc2"),
+    "backward.fc1": ("deltas", "gradients.fc1"),
+    "backward.act": ("deltas", "activations"),
+    "backward.pool": ("conv", "conv-delta"),
+    "backward.conv": ("gradients.conv", "input-grad"),
+    "update": ("kernel", "gradients.conv"),
+}
+PRESENTER_PAIRS = tuple(dict.fromkeys(v for v in PRESENTER_AUTO.values() if len(v) == 2))
+
+
+def _js_texts(texts: dict[str, str]) -> dict:
+    """Texts the scripts need beyond the data-* attributes of their panels: Plotly's toolbar
+    in this language (English text -> this language's) and the API's errors by code."""
+    english = TEXTS["en"]
+    return {
+        "plotly": {english[k]: v for k, v in texts.items() if k.startswith("ui.plotly.")},
+        "errors": {k[len("error."):]: v for k, v in texts.items() if k.startswith("error.")},
+        "png": texts["ui.plotly.png"], "svg": texts["ui.plotly.svg"],
+    }
+
+
 def _page(request: Request, session_id: str, template: str, mode: str):
     sessions = request.app.state.sessions
     settings = request.app.state.settings
@@ -125,13 +175,15 @@ def _page(request: Request, session_id: str, template: str, mode: str):
     if mode != "normal" or not token or not hmac.compare_digest(hash_token(token),
                                                                   record.owner_hash):
         token = None
-    lang = _pick(request.query_params.get("lang"), ("en", "zh"), "en")
-    theme = _pick(request.query_params.get("theme"), ("light", "dark", "contrast"), "light")
+    prefs = _prefs(request)
+    lang, theme = prefs["lang"], prefs["theme"]
     context = {
         "session_id": session_id, "owner_token": token, "config": stepper.config.to_dict(),
         "seed": stepper.seed, "cursor": stepper.cursor, "phases": phases_for(stepper.config),
         "views": VIEWS, "lang": lang, "theme": theme, "mode": mode, "texts": TEXTS[lang],
-        "all_texts": TEXTS,
+        "all_texts": TEXTS, "seed_notation": prefs["seed_notation"] == "1",
+        "js_texts": _js_texts(TEXTS[lang]),
+        "presenter_auto": PRESENTER_AUTO, "presenter_pairs": PRESENTER_PAIRS,
         "plotly_url": f"/static/vendor/plotly.min.js?v={request.app.state.plotly_version}",
     }
     return _templates(str(settings.templates_dir)).TemplateResponse(
@@ -146,3 +198,10 @@ def session_page(request: Request, session_id: str):
 @router.get("/s/{session_id}/follow")
 def follow_page(request: Request, session_id: str):
     return _page(request, session_id, "follow.html", "follow")
+
+
+@router.get("/f/{session_id}")
+def follow_short_link(request: Request, session_id: str):
+    """The short follow link a presenter reads out: `/f/{id}` -> `/s/{id}/follow`."""
+    request.app.state.sessions.record(session_id)  # 404 for an unknown id
+    return RedirectResponse(f"/s/{session_id}/follow", status_code=307)

@@ -6,12 +6,21 @@ import json
 import re
 import string
 import time
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 
 from app.figures import LANGS, PHASES, THEMES, VIEWS, ViewError, build_figure
+from app.figures.common import (
+    THEME_STYLES,
+    cell_luminance,
+    grid,
+    grid_shape,
+    integer_ticks,
+    two_lines,
+)
 from app.figures.training import ema, pick_snapshots
 from app.i18n import TEXTS, t
 
@@ -287,7 +296,8 @@ def test_kernel_traces_follow_meta_axes_in_kernel_order():
 def test_maps_have_row_zero_on_top_and_square_cells():
     tensors = at_phase(SEED, "update")
     fig = build_figure("input", tensors, SEED, phase="update")
-    assert fig["layout"]["yaxis"]["autorange"] == "reversed"
+    assert fig["layout"]["yaxis"]["autorange"] is False
+    assert fig["layout"]["yaxis"]["range"] == [13.5, -0.5]  # reversed: row 0 on top
     assert fig["layout"]["yaxis"]["scaleanchor"] == "x"
     fig = build_figure("kernel", at_phase(WIDE, "input"), WIDE, phase="input")
     assert fig["layout"]["yaxis3"]["scaleanchor"] == "x3"
@@ -481,18 +491,43 @@ def test_views_not_yet_computed_show_the_phase_that_computes_them(lang):
         for phase in PHASES[: PHASES.index(needed)]:
             fig = build_figure(view, at_phase(SEED, phase), SEED, phase=phase, lang=lang)
             assert fig["data"] == [], (view, phase)
-            assert annotation_texts(fig) == [t("msg.computed_at", lang, phase=needed)]
+            assert annotation_texts(fig) == [two_lines(t("msg.computed_at", lang, phase=needed))]
             assert fig["layout"]["meta"]["axes"] == [["x", "y"]]
         fig = build_figure(view, at_phase(SEED, needed), SEED, phase=needed, lang=lang)
         assert fig["data"], (view, needed)
 
 
-def test_not_yet_message_is_english_or_chinese():
+def test_not_yet_message_is_english_or_chinese_on_two_lines():
     fig = build_figure("input-grad", at_phase(SEED, "input"), SEED, phase="input")
-    assert annotation_texts(fig) == ["Computed at phase backward.conv — step forward to see it"]
+    assert annotation_texts(fig) == ["Computed at phase backward.conv<br>step forward to see it"]
     fig = build_figure("input-grad", at_phase(SEED, "input"), SEED, phase="input", lang="zh")
-    assert "backward.conv" in annotation_texts(fig)[0]
-    assert "向前" in annotation_texts(fig)[0]
+    (text,) = annotation_texts(fig)
+    assert "backward.conv" in text and "向前" in text
+    first, second = text.split("<br>")
+    assert "backward.conv" in first and "向前" in second
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_not_yet_note_breaks_its_line_and_stays_readable(lang):
+    """A narrow card cuts a one-line note off: each "computed at" note has a <br>."""
+    for phase in PHASES:
+        tensors = at_phase(WIDE, phase)
+        for view in VIEWS:
+            fig = build_figure(view, tensors, WIDE, phase=phase, lang=lang, theme="light")
+            for note in fig["layout"].get("annotations", []):
+                if "backward." in note["text"] or "forward." in note["text"]:
+                    assert "<br>" in note["text"], (view, phase, note["text"])
+                    assert note["font"]["size"] >= 14
+    # a note inside one bar panel of `deltas` also puts the phase on its own line
+    fig = build_figure("deltas", at_phase(SEED, "backward.fc2"), SEED, phase="backward.fc2")
+    assert "Computed at phase<br>backward.fc1<br>step forward to see it" in annotation_texts(fig)
+
+
+def test_two_lines_breaks_at_the_first_dash_only_once():
+    assert two_lines("a — b") == "a<br>b"
+    assert two_lines("甲——乙") == "甲<br>乙"
+    assert two_lines("a<br>b — c") == "a<br>b — c"
+    assert two_lines("no dash") == "no dash"
 
 
 @pytest.mark.parametrize(
@@ -516,8 +551,9 @@ def test_training_view_draws_raw_and_smoothed_loss_and_accuracy_on_a_second_axis
     values = [p["value"] for p in m["loss"]]
     assert raw["y"] == values and raw["opacity"] < 1
     assert smooth["y"] == ema(values)
-    assert smooth["y"][0] == values[0]
-    assert smooth["y"][1] == pytest.approx(0.05 * values[1] + 0.95 * values[0])
+    assert smooth["y"][0] == pytest.approx(values[0], rel=1e-12)
+    # bias-corrected: (α·v1 + α(1−α)·v0) / (1 − (1−α)²)
+    assert smooth["y"][1] == pytest.approx((0.05 * values[1] + 0.0475 * values[0]) / 0.0975)
     assert acc["yaxis"] == "y2" and acc["y"] == [0.71, 0.83]
     assert fig["layout"]["yaxis2"]["range"] == [0.0, 1.0]
     assert fig["layout"]["yaxis2"]["overlaying"] == "y"
@@ -529,7 +565,7 @@ def test_confusion_matrix_has_true_rows_predicted_columns_and_counts_as_text():
     (hm,) = heatmaps(fig)
     assert hm["z"] == m["confusion"]
     assert hm["texttemplate"] == "%{z}"
-    assert fig["layout"]["yaxis"]["autorange"] == "reversed"
+    assert fig["layout"]["yaxis"]["range"] == [9.5, -0.5]
     assert fig["layout"]["xaxis"]["title"]["text"] == "predicted digit"
     assert fig["layout"]["yaxis"]["title"]["text"] == "true digit"
 
@@ -657,3 +693,435 @@ def test_missing_key_or_language_raises_key_error():
 def test_keys_are_dotted_lowercase():
     for key in TEXTS["en"]:
         assert re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9_-]+)+", key), key
+
+
+# ------------------------------------------------------------------ map geometry
+
+MAP_VIEWS = (
+    "input",
+    "kernel",
+    "conv",
+    "pool",
+    "activations",
+    "gradients.conv",
+    "gradients.fc1",
+    "gradients.fc2",
+    "deltas",
+    "conv-delta",
+    "input-grad",
+    "confusion",
+    "kernels-history",
+)
+PER_KERNEL = ("kernel", "conv", "pool", "activations", "gradients.conv", "conv-delta", "deltas")
+MANY = {
+    "k2": dict(SEED, kernels=2),
+    "k4": dict(SEED, kernels=4, kernel_size=3),
+    "k9": dict(SEED, kernels=9, kernel_size=3, bias=True),
+    "k16": dict(SEED, kernels=16, kernel_size=3, input_size=28),
+}
+
+
+def axes_of(fig, trace):
+    layout = fig["layout"]
+    xa, ya = trace.get("xaxis", "x"), trace.get("yaxis", "y")
+    return layout[f"xaxis{xa[1:]}"], layout[f"yaxis{ya[1:]}"]
+
+
+def rel_luminance(hex_colour):
+    return float(cell_luminance(np.array([0.0]), [[0.0, hex_colour], [1.0, hex_colour]], 0, 1)[0])
+
+
+def contrast_ratio(l1, l2):
+    return (max(l1, l2) + 0.05) / (min(l1, l2) + 0.05)
+
+
+@pytest.mark.parametrize("cfg_name", ["seed", "wide", "avg", *MANY])
+def test_every_map_panel_has_fixed_ranges_on_its_cells(cfg_name):
+    """[-0.5, n − 0.5] across, [n − 0.5, −0.5] down (row 0 on top), never autoranged."""
+    cfg = {**CONFIGS, **MANY}[cfg_name]
+    tensors = at_phase(cfg, "update")
+    for view in MAP_VIEWS:
+        fig = build_figure(view, tensors, cfg, phase="update", metrics=metrics(cfg))
+        maps = heatmaps(fig)
+        assert maps, view
+        for hm in maps:
+            rows, cols = len(hm["z"]), len(hm["z"][0])
+            xa, ya = axes_of(fig, hm)
+            assert xa["autorange"] is False and ya["autorange"] is False, view
+            assert xa["range"] == [-0.5, cols - 0.5], view
+            assert ya["range"] == [rows - 0.5, -0.5], view
+            if view not in ("gradients.fc1", "gradients.fc2"):
+                assert ya["scaleanchor"] == hm["xaxis"] and ya["scaleratio"] == 1, view
+                assert xa["constrain"] == ya["constrain"] == "domain", view
+            for axis in (xa, ya):
+                if axis.get("tickmode") == "linear":
+                    assert axis["tick0"] == 0 and axis["dtick"] >= 1
+                    assert type(axis["dtick"]) is int
+
+
+@pytest.mark.parametrize("cfg_name", ["wide", "avg", *MANY])
+def test_panels_of_one_figure_have_the_same_size_and_place_in_a_grid(cfg_name):
+    cfg = {**CONFIGS, **MANY}[cfg_name]
+    n_k = cfg["kernels"]
+    _, cols = grid_shape(n_k)
+    tensors = at_phase(cfg, "update")
+    for view in (*PER_KERNEL, "input-grad"):
+        fig = build_figure(view, tensors, cfg, phase="update")
+        layout = fig["layout"]
+        axes = fig["layout"]["meta"]["axes"]
+        assert len(axes) == n_k
+        xs = [layout[f"xaxis{xa[1:]}"] for xa, _ in axes]
+        ys = [layout[f"yaxis{ya[1:]}"] for _, ya in axes]
+        widths = {round(x["domain"][1] - x["domain"][0], 9) for x in xs}
+        heights = {round(y["domain"][1] - y["domain"][0], 9) for y in ys}
+        assert len(widths) == 1 and len(heights) == 1, view
+        assert (
+            len({tuple(x["range"]) for x in xs}) == 1 and len({tuple(y["range"]) for y in ys}) == 1
+        )
+        # a grid: each column shares its x domain, each row its y domain, and every map
+        # shrinks to square cells the same way (centred in its equal slot)
+        n_cols = min(n_k, 8) if view == "deltas" else cols
+        for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+            r, c = divmod(i, n_cols)
+            assert x["domain"] == xs[c]["domain"] and y["domain"] == ys[r * n_cols]["domain"]
+            assert "constraintoward" not in x and "constraintoward" not in y
+        assert len({tuple(x["domain"]) for x in xs}) == min(n_cols, n_k), view
+
+
+@pytest.mark.parametrize(
+    "n, shape",
+    [
+        (1, (1, 1)),
+        (2, (1, 2)),
+        (3, (2, 2)),
+        (4, (2, 2)),
+        (5, (2, 3)),
+        (6, (2, 3)),
+        (7, (3, 3)),
+        (9, (3, 3)),
+        (10, (3, 4)),
+        (13, (4, 4)),
+        (16, (4, 4)),
+    ],
+)
+def test_grid_is_near_square(n, shape):
+    assert grid_shape(n) == shape
+    panels = grid(n)
+    assert len({p.xdomain for p in panels}) == shape[1]
+    assert len({p.ydomain for p in panels}) == shape[0]
+    assert (
+        len(
+            {
+                (round(p.xdomain[1] - p.xdomain[0], 9), round(p.ydomain[1] - p.ydomain[0], 9))
+                for p in panels
+            }
+        )
+        == 1
+    )
+    for p in panels:
+        assert 0 <= p.xdomain[0] < p.xdomain[1] <= 1 and 0 <= p.ydomain[0] < p.ydomain[1] <= 1
+
+
+@pytest.mark.parametrize(
+    "cfg_name, shape", [("k2", (1, 2)), ("k4", (2, 2)), ("k9", (3, 3)), ("k16", (4, 4))]
+)
+def test_kernel_maps_use_the_near_square_grid(cfg_name, shape):
+    cfg = MANY[cfg_name]
+    fig = build_figure("conv", at_phase(cfg, "update"), cfg, phase="update")
+    layout = fig["layout"]
+    xs = {tuple(layout[f"xaxis{xa[1:]}"]["domain"]) for xa, _ in layout["meta"]["axes"]}
+    ys = {tuple(layout[f"yaxis{ya[1:]}"]["domain"]) for _, ya in layout["meta"]["axes"]}
+    assert (len(ys), len(xs)) == shape
+
+
+@pytest.mark.parametrize("cfg_name", ["k2", "k4", "k9", "k16"])
+def test_only_outer_panels_have_tick_labels_and_none_beyond_four_kernels(cfg_name):
+    cfg = MANY[cfg_name]
+    n_k = cfg["kernels"]
+    rows, cols = grid_shape(n_k)
+    fig = build_figure("kernel", at_phase(cfg, "update"), cfg, phase="update")
+    layout = fig["layout"]
+    for i, (xa, ya) in enumerate(layout["meta"]["axes"]):
+        x, y = layout[f"xaxis{xa[1:]}"], layout[f"yaxis{ya[1:]}"]
+        if n_k > 4:
+            assert not x["showticklabels"] and not y["showticklabels"]
+            continue
+        assert y["showticklabels"] == (i % cols == 0)  # first column only
+        assert x["showticklabels"] == (i + cols >= n_k)  # lowest panel of each column
+
+
+def test_integer_ticks_label_whole_cells_sparsely():
+    assert integer_ticks(5) == {"tickmode": "linear", "tick0": 0, "dtick": 1}
+    assert integer_ticks(10)["dtick"] == 2
+    assert integer_ticks(14, most=8)["dtick"] == 2
+    assert integer_ticks(14, most=5)["dtick"] == 5
+    assert integer_ticks(80, most=6)["dtick"] == 20
+    assert integer_ticks(2704, most=6)["dtick"] == 500
+
+
+@pytest.mark.parametrize("cfg_name", ["k2", "k4", "k9", "k16", "wide"])
+@pytest.mark.parametrize("theme", THEMES)
+def test_panel_titles_fit_their_panel_in_a_small_card(cfg_name, theme):
+    from app.figures.common import SMALL_PLOT_WIDTH, text_width
+
+    cfg = {**CONFIGS, **MANY}[cfg_name]
+    n_k = cfg["kernels"]
+    for lang in LANGS:
+        for view in ("kernel", "gradients.conv", "conv", "deltas"):
+            fig = build_figure(
+                view, at_phase(cfg, "update"), cfg, phase="update", theme=theme, lang=lang
+            )
+            cols = min(n_k, 8) if view == "deltas" else grid_shape(n_k)[1]
+            for note in fig["layout"]["annotations"]:
+                if note["xref"].endswith(" domain") and note["yanchor"] == "bottom":
+                    width = text_width(note["text"], note["font"]["size"])
+                    assert width <= SMALL_PLOT_WIDTH / cols, (view, note["text"])
+
+
+# ------------------------------------------------------------------ winners and pool grid
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("view", ["conv", "conv-delta"])
+def test_winner_rings_are_hollow_and_contrast_with_the_cell_they_mark(theme, view):
+    cfg = MANY["k4"]
+    tensors = at_phase(cfg, "update")
+    fig = build_figure(view, tensors, cfg, phase="update", theme=theme)
+    maps = heatmaps(fig)
+    rings = [tr for tr in fig["data"] if tr["type"] == "scatter"]
+    assert len(rings) == len(maps) == cfg["kernels"]
+    for hm, tr in zip(maps, rings, strict=True):
+        assert tr["meta"]["tensor"] == "pool.winners"
+        marker = tr["marker"]
+        assert marker["symbol"] == "circle-open"  # no fill: the cell's colour shows through
+        assert marker["line"]["width"] >= 1 and marker["size"] >= 4
+        assert marker["opacity"] == 1
+        scale = hm["colorscale"]
+        z = np.array(hm["z"])
+        cells = cell_luminance(z[tr["y"], tr["x"]], scale, hm["zmin"], hm["zmax"])
+        for colour, lum in zip(marker["color"], cells.tolist(), strict=True):
+            assert contrast_ratio(rel_luminance(colour), lum) >= 4.5, (colour, lum)
+
+
+def test_routed_deltas_stay_visible_inside_the_rings():
+    """conv.delta's non-zero cells are the winners: a hollow ring leaves their colour seen."""
+    tensors = at_phase(SEED, "update")
+    fig = build_figure("conv-delta", tensors, SEED, phase="update")
+    (ring,) = [tr for tr in fig["data"] if tr["type"] == "scatter"]
+    assert "open" in ring["marker"]["symbol"]
+    assert "fill" not in json.dumps(ring["marker"])
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_pool_grid_on_the_diverging_delta_map_is_dark_enough_to_see(theme):
+    """conv.delta is white at zero: the window lines must not be white."""
+    fig = build_figure("conv-delta", at_phase(SEED, "update"), SEED, phase="update", theme=theme)
+    (hm,) = heatmaps(fig)
+    zero = cell_luminance(np.array([0.0]), hm["colorscale"], hm["zmin"], hm["zmax"])[0]
+    colours = {s["line"]["color"] for s in fig["layout"]["shapes"]}
+    assert len(colours) == 1
+    (colour,) = colours
+    assert colour.lower() not in ("#ffffff", "#fff", "white")
+    assert contrast_ratio(rel_luminance(colour), zero) >= 3
+    # thicker than the one-pixel gaps between cells, so windows read apart from cells
+    assert fig["layout"]["shapes"][0]["line"]["width"] > hm.get("xgap", 0)
+    assert fig["layout"]["plot_bgcolor"] == THEME_STYLES[theme].cell_gap
+
+
+def test_tiny_cells_get_no_pool_grid_and_invisible_but_hoverable_rings():
+    cfg = MANY["k16"]
+    fig = build_figure("conv", at_phase(cfg, "update"), cfg, phase="update")
+    assert fig["layout"]["shapes"] == []
+    rings = [tr for tr in fig["data"] if tr["type"] == "scatter"]
+    assert len(rings) == 16
+    assert all(tr["marker"]["opacity"] == 0 for tr in rings)
+    assert all(tr["meta"] == {"tensor": "pool.winners", "kernel": i} for i, tr in enumerate(rings))
+
+
+# ------------------------------------------------------------------ colour bars
+
+
+@pytest.mark.parametrize("cfg_name", ["seed", "wide", "k4", "k16"])
+def test_input_grad_colour_bars_lie_under_their_own_maps(cfg_name):
+    cfg = {**CONFIGS, **MANY}[cfg_name]
+    fig = build_figure("input-grad", at_phase(cfg, "update"), cfg, phase="update")
+    maps = heatmaps(fig)
+    bars = [hm for hm in maps if hm["showscale"]]
+    assert len(bars) == 2  # ∂E/∂x and rot180(w) have different ranges: one bar each
+    grad, rot = bars
+    assert grad["meta"] == {"tensor": "input.grad"} and rot["meta"]["tensor"] == "rot180(conv.w)"
+    spans = []
+    for hm in bars:
+        cb = hm["colorbar"]
+        assert cb["orientation"] == "h" and cb["yref"] == "container" and cb["y"] == 0
+        assert cb["tickvals"] == [-hm["zmax"], 0.0, hm["zmax"]] and hm["zmin"] == -hm["zmax"]
+        spans.append((cb["x"] - cb["len"] / 2, cb["x"] + cb["len"] / 2))
+        xa, _ = axes_of(fig, hm)
+        assert spans[-1][0] >= xa["domain"][0] - 1e-9 and spans[-1][1] <= xa["domain"][1] + 0.45
+    assert spans[0][1] < spans[1][0]
+    # the bottom margin holds the maps' tick labels and a bar with its labels
+    assert fig["layout"]["margin"]["b"] >= 2 * 1.4 * fig["layout"]["font"]["size"] + 10
+
+
+def test_deltas_colour_bar_spans_only_the_act_delta_maps():
+    from app.figures.gradients import DELTA_BARS_Y, DELTA_MAPS_Y
+
+    cfg = MANY["k4"]
+    fig = build_figure("deltas", at_phase(cfg, "update"), cfg, phase="update")
+    (bar,) = [hm for hm in heatmaps(fig) if hm["showscale"]]
+    cb = bar["colorbar"]
+    assert cb["y"] == DELTA_MAPS_Y[0] and cb["len"] == DELTA_MAPS_Y[1] - DELTA_MAPS_Y[0]
+    (head,) = [a for a in fig["layout"]["annotations"] if a["text"].startswith("act.delta")]
+    # the heading sits between the bars' tick labels and the maps' titles
+    assert DELTA_MAPS_Y[1] < head["y"] and head["y"] + 0.1 < DELTA_BARS_Y[0]
+
+
+# ------------------------------------------------------------------ drawn in a browser
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[1] / "screenshots" / "figures" / "test"
+
+# Plotly's own layout after drawing: each axis' pixel offset and length, and the boxes
+# of the annotations, the subplots' tick labels and the colour bars.
+GEOMETRY_JS = """([data, layout, w, h]) => {
+  const gd = document.getElementById('plot');
+  gd.style.width = w + 'px'; gd.style.height = h + 'px';
+  Plotly.purge(gd);
+  return Plotly.newPlot(gd, data, layout, {displayModeBar: false}).then(() => {
+    const fl = gd._fullLayout;
+    const box = (el) => { const r = el.getBoundingClientRect();
+                          return [r.left, r.top, r.right, r.bottom]; };
+    const axes = {};
+    for (const k of Object.keys(fl)) {
+      if (/^[xy]axis\\d*$/.test(k) && fl[k]._length) {
+        axes[k] = [fl[k]._offset, fl[k]._length];
+      }
+    }
+    const notes = [...gd.querySelectorAll('.annotation-text-g')].map(
+      (a) => ({text: a.textContent, box: box(a)}));
+    const ticks = [...gd.querySelectorAll('.subplot .xtick text, .subplot .ytick text')]
+      .filter((t) => t.textContent && t.getBoundingClientRect().width > 0)
+      .map((t) => ({text: t.textContent, box: box(t),
+                    rotated: /rotate\\((?!0[,)])/.test(t.getAttribute('transform') || ''),
+                    group: t.closest('.subplot').getAttribute('class')
+                           + (t.closest('.xtick') ? ':x' : ':y')}));
+    const bars = [...gd.querySelectorAll('.colorbar')].map(box);
+    return {axes, notes, ticks, bars};
+  });
+}"""
+
+
+def _overlap(a, b, tol=1.0):
+    return min(a[2], b[2]) - max(a[0], b[0]) > tol and min(a[3], b[3]) - max(a[1], b[1]) > tol
+
+
+def _layout_problems(fig, geo, width, height):
+    """Overlapping or clipped text, colour bars over data, unequal or non-square panels."""
+    problems = []
+    texts = [(f"note {n['text']!r}", n["box"]) for n in geo["notes"]]
+    texts += [("colour bar", b) for b in geo["bars"]]
+    for i, (name, a) in enumerate(texts):
+        if a[0] < -1 or a[1] < -1 or a[2] > width + 1 or a[3] > height + 1:
+            problems.append(f"{name} clipped")
+        for other, b in texts[i + 1 :]:
+            if _overlap(a, b):
+                problems.append(f"{name} overlaps {other}")
+        for tick in geo["ticks"]:
+            if _overlap(a, tick["box"]):
+                problems.append(f"{name} overlaps tick {tick['text']!r}")
+    ticks = geo["ticks"]
+    problems += [f"tick {t['text']!r} is turned to fit" for t in ticks if t["rotated"]]
+    for i, t1 in enumerate(ticks):
+        for t2 in ticks[i + 1 :]:
+            if _overlap(t1["box"], t2["box"]):
+                problems.append(f"ticks {t1['text']!r} and {t2['text']!r} overlap")
+    axes = geo["axes"]
+    pairs = fig["layout"]["meta"]["axes"]
+    areas = []
+    for tr in fig["data"]:
+        xa, ya = tr.get("xaxis", "x"), tr.get("yaxis", "y")
+        (x0, xl), (y0, yl) = axes[f"xaxis{xa[1:]}"], axes[f"yaxis{ya[1:]}"]
+        areas.append((x0, y0, x0 + xl, y0 + yl))
+        square = fig["layout"][f"yaxis{ya[1:]}"].get("scaleanchor")
+        if tr["type"] == "heatmap" and square:
+            rows, cols = len(tr["z"]), len(tr["z"][0])
+            if abs(xl / cols - yl / rows) > 0.6:
+                problems.append(f"cells of {tr['name']} are not square")
+    for bar in geo["bars"]:
+        for area in areas:
+            if _overlap(bar, area):
+                problems.append("a colour bar covers data")
+    if len(pairs) > 1:
+        sizes = {
+            (round(axes[f"xaxis{x[1:]}"][1], 1), round(axes[f"yaxis{y[1:]}"][1], 1))
+            for x, y in pairs
+        }
+        if len(sizes) > 1:
+            problems.append(f"panels differ in size: {sizes}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def plot_page():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no system Chromium")
+    plotly_js = Path(go.__file__).resolve().parents[1] / "package_data" / "plotly.min.js"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 700, "height": 480})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_content('<body style="margin:0"><div id="plot"></div></body>')
+        page.add_script_tag(path=str(plotly_js))
+        yield page
+        browser.close()
+        assert not errors
+
+
+DRAWN = {"seed": SEED, "k4": MANY["k4"], "wide": WIDE}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("cfg_name", list(DRAWN))
+def test_maps_drawn_in_small_and_large_cards_have_no_overlaps(plot_page, cfg_name):
+    """As the page draws them (title outside the plot, 30 px on top), at card sizes."""
+    cfg = DRAWN[cfg_name]
+    tensors = at_phase(cfg, "update")
+    m = metrics(cfg)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    cases = [("light", 420, 320), ("contrast", 420, 320), ("dark", 640, 420)]
+    problems = []
+    for view in VIEWS:
+        for theme, width, height in cases:
+            fig = build_figure(view, tensors, cfg, phase="update", theme=theme, metrics=m)
+            layout = {
+                **fig["layout"],
+                "title": {"text": ""},
+                "margin": {**fig["layout"]["margin"], "t": 30},
+            }
+            geo = plot_page.evaluate(GEOMETRY_JS, [fig["data"], layout, width, height])
+            for problem in _layout_problems(fig, geo, width, height):
+                problems.append(f"{view} {theme} {width}×{height}: {problem}")
+            plot_page.locator("#plot").screenshot(
+                path=str(SHOTS / f"{cfg_name}-{view}-{theme}-{width}.png")
+            )
+    assert not problems, "\n".join(problems)
+
+
+def test_smoothed_loss_is_a_bias_corrected_moving_average():
+    from app.figures.training import ema
+
+    assert ema([2.0, 2.0, 2.0]) == pytest.approx([2.0, 2.0, 2.0])  # flat stays flat
+    first_two = ema([4.0, 2.0], alpha=0.5)
+    assert first_two[0] == pytest.approx(4.0)
+    assert first_two[1] == pytest.approx((0.5 * 2.0 + 0.25 * 4.0) / 0.75)

@@ -17,6 +17,12 @@ What the page's JavaScript may rely on:
   click opens `/explain/{param}/{index}`. Other maps carry
   `meta = {"tensor": name, "kernel": i}` and `customdata` = the flat index into
   that tensor.
+- Winner markers of `conv` and `conv-delta` are one scatter trace per kernel with
+  `meta = {"tensor": "pool.winners", "kernel": k}` and `customdata` = the pooled
+  cell j; hollow rings (`circle-open`), black or white by the cell beneath.
+- Every map panel has fixed ranges on its cells (`[-0.5, n − 0.5]`, y reversed,
+  `autorange: false`) and square cells; the K panels of a view form a near-square
+  grid of equal slots (2 → 1×2, 3–4 → 2×2, 5–6 → 2×3, 7–9 → 3×3, 10–16 → 4 columns).
 - `layout.uirevision` is the view name (Plotly.react keeps zoom).
 
 To add a view: write `def my_view(ctx: Ctx) -> Parts` in one of the modules and

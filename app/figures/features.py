@@ -41,7 +41,9 @@ def input_view(ctx: Ctx) -> Parts:
         customdata=np.arange(x.size).reshape(x.shape),
         showscale=True,
     )
-    return Parts(title=title, data=[trace], layout=axes_layout(panel, ctx.theme))
+    layout = axes_layout(panel, ctx.theme, shape=x.shape)
+    layout["plot_bgcolor"] = ctx.theme.cell_gap
+    return Parts(title=title, data=[trace], layout=layout)
 
 
 def kernel_view(ctx: Ctx) -> Parts:
@@ -59,6 +61,7 @@ def kernel_view(ctx: Ctx) -> Parts:
         zmid=0.0,
         subtitles=kernel_subtitles(ctx, "params.conv.b"),
     )
+    layout["plot_bgcolor"] = ctx.theme.cell_gap
     return Parts(title=title, data=data, layout=layout, axes=[p.pair for p in panels])
 
 
@@ -68,15 +71,19 @@ def conv_view(ctx: Ctx) -> Parts:
     if not ctx.has("conv.z"):
         return not_yet(ctx, title, "conv.z")
     z = ctx.arr("conv.z")
+    zrange = seq_range(z)
     data, layout, panels = kernel_maps(
         ctx,
         z,
         tensor="conv.z",
         colorscale=ctx.theme.sequential,
-        zrange=seq_range(z),
+        zrange=zrange,
         subtitles=kernel_subtitles(ctx),
     )
-    layout["shapes"], markers = pool_overlay(ctx, panels, z.shape[-1])
+    layout["shapes"], markers = pool_overlay(
+        ctx, panels, z, colorscale=ctx.theme.sequential, zrange=zrange, diverging=False
+    )
+    layout["plot_bgcolor"] = ctx.theme.cell_gap
     data += markers
     return Parts(title=title, data=data, layout=layout, axes=[p.pair for p in panels])
 
@@ -99,6 +106,7 @@ def pool_view(ctx: Ctx) -> Parts:
         zrange=seq_range(p),
         subtitles=kernel_subtitles(ctx),
     )
+    layout["plot_bgcolor"] = ctx.theme.cell_gap
     return Parts(title=title, data=data, layout=layout, axes=[p.pair for p in panels])
 
 
@@ -129,6 +137,7 @@ def activations_view(ctx: Ctx) -> Parts:
         zrange=zrange,
         subtitles=kernel_subtitles(ctx),
     )
+    layout["plot_bgcolor"] = ctx.theme.cell_gap
     return Parts(title=title, data=data, layout=layout, axes=[p.pair for p in panels])
 
 

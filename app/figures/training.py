@@ -24,11 +24,13 @@ MAX_SNAPSHOTS = 12
 
 
 def ema(values: list[float], alpha: float = SMOOTHING) -> list[float]:
-    """Exponential moving average s ← α·v + (1−α)·s, started at the first value."""
-    out, s = [], None
-    for v in values:
-        s = v if s is None else alpha * v + (1 - alpha) * s
-        out.append(s)
+    """Exponential moving average s ← α·v + (1−α)·s from s = 0, bias-corrected by
+    1 − (1−α)^t (as in Adam), so the first points are plain averages of what came so far
+    rather than echoes of the very first value."""
+    out, s = [], 0.0
+    for t, v in enumerate(values, start=1):
+        s = alpha * v + (1 - alpha) * s
+        out.append(s / (1 - (1 - alpha) ** t))
     return out
 
 
@@ -133,8 +135,10 @@ def confusion_view(ctx: Ctx) -> Parts:
     trace["texttemplate"] = "%{z}"
     trace["textfont"] = {"size": max(11, ctx.theme.font_size - 2)}
     tick = {"tickmode": "linear", "dtick": 1}
-    layout = axes_layout(panel, ctx.theme, xtitle=predicted, ytitle=true)
-    layout["xaxis"].update(tick, side="top")
+    layout = axes_layout(panel, ctx.theme, shape=c.shape, xtitle=predicted, ytitle=true)
+    # predicted digit along the bottom: a title above the matrix would need a top margin
+    # the page does not leave (it shows the figure title outside the plot)
+    layout["xaxis"].update(tick)
     layout["yaxis"].update(tick)
     return Parts(title=title, data=[trace], layout=layout)
 
@@ -172,7 +176,7 @@ def kernels_history_view(ctx: Ctx) -> Parts:
     chosen = [snaps[i] for i in pick_snapshots(len(snaps))]
     stacks = [np.asarray(s["conv.w"], dtype=float) for s in chosen]
     m = sym_range(*stacks)
-    panels = grid(len(chosen), cols=min(len(chosen), 4), titled=True)
+    panels = grid(len(chosen), titled=True, hgap=0.06)
     th = ctx.theme
     data, layout, notes = [], {}, []
     row, col = ctx.t("label.row"), ctx.t("label.col")
@@ -201,8 +205,12 @@ def kernels_history_view(ctx: Ctx) -> Parts:
                 "meta": {"tensor": "conv.w", "samples_seen": seen},
             }
         )
-        layout.update(axes_layout(panel, th, ticks=False))
-        notes.append(panel_title(panel, ctx.t("label.snapshot", n=seen), th))
+        layout.update(axes_layout(panel, th, shape=(len(z), len(z[0])), ticks=False))
+        # up to four titles side by side: the first says "n samples", the rest just n
+        text = ctx.t("label.snapshot", n=seen) if i == 0 else str(seen)
+        note = panel_title(panel, text, th)
+        note["font"]["size"] = th.font_size - 2
+        notes.append(note)
     if data:
         data[0]["colorbar"] = {"thickness": 14, "outlinewidth": 0}
     layout["annotations"] = notes

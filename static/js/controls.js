@@ -1,9 +1,10 @@
 // Controls and keyboard (UI.md item 7): step ▶, back ◀, next sample, play/pause with
-// a speed slider, reset, learning rate, the config drawer, theme and language.
+// a speed slider, reset, learning rate, the config drawer (theme, language: prefs.js).
 // Keys: → step, ← back, Space play/pause, N next sample, R reset, F presenter mode;
 // ignored while typing in a form field or while a dialog is open.
 
 import { api } from "./api.js";
+import * as presenter from "./presenter.js";
 import { fill, page, sleep } from "./state.js";
 import { back, idle, nextSample, step } from "./session.js";
 import { message, showError, status } from "./status.js";
@@ -107,21 +108,14 @@ function initConfigDialog() {
     try {
       await createSession(config, seed);
     } catch (err) {
-      error.textContent = err.message;
       showError(err);
+      error.textContent = $('[data-testid="status"]').textContent; // in the page's language
     }
   });
   $('[data-action="config"]').addEventListener("click", () => {
     error.textContent = "";
     dialog.showModal();
   });
-}
-
-function togglePresenter() {
-  const body = document.body;
-  const presenting = body.dataset.mode !== "presenter";
-  body.dataset.mode = presenting ? "presenter" : page.role;
-  status(presenting ? message("msgPresenter") : message("msgReady"));
 }
 
 const ACTIONS = {
@@ -151,7 +145,7 @@ function onKey(event) {
   else if (key === " " && edit) togglePlay();
   else if (key === "n" && edit) nextSample();
   else if (key === "r" && edit) reset();
-  else if (key === "f" && page.role !== "follow") togglePresenter();
+  else if (key === "f" && page.role !== "follow") presenter.toggle();
   else handled = false;
   if (handled) {
     event.preventDefault();
@@ -160,18 +154,7 @@ function onKey(event) {
   }
 }
 
-function initPrefs() {
-  for (const select of document.querySelectorAll("[data-pref]")) {
-    select.addEventListener("change", () => {
-      const url = new URL(window.location.href);
-      url.searchParams.set(select.dataset.pref, select.value);
-      window.location.assign(url.toString());
-    });
-  }
-}
-
 export function init() {
-  initPrefs();
   document.addEventListener("keydown", onKey);
   if (!page.canEdit) return;
   for (const button of document.querySelectorAll("[data-action]")) {

@@ -4,13 +4,19 @@
 import * as controls from "./controls.js";
 import * as follow from "./follow.js";
 import * as gradcheck from "./gradcheck.js";
+import * as input from "./input.js";
 import * as inspector from "./inspector.js";
 import * as pooltable from "./pooltable.js";
+import * as prefs from "./prefs.js";
+import * as presenter from "./presenter.js";
 import { refresh } from "./session.js";
+import * as share from "./share.js";
 import { message, status } from "./status.js";
 import * as strip from "./strip.js";
+import * as training from "./training.js";
 import * as views from "./views.js";
 
+prefs.init(); // first: a stored theme or notation applies before anything draws
 views.init();
 pooltable.init();
 inspector.init();
@@ -18,6 +24,10 @@ gradcheck.init();
 strip.init();
 controls.init();
 follow.init();
+input.init();
+training.init();
+presenter.init();
+share.init();
 
 refresh().then(() => {
   // (the follow page's status line belongs to follow.js: live or reconnecting)

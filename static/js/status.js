@@ -12,6 +12,21 @@ export function status(text, kind = "info") {
   line.dataset.kind = kind;
 }
 
+// A Chinese page names the API's errors by their code (app/i18n.py `error.*`); an English
+// page shows the server's own message, which says what to change.
+function errorText(err) {
+  const text = err && err.message ? err.message : String(err);
+  if (document.body.dataset.lang === "en") return text;
+  let errors = {};
+  try {
+    errors = JSON.parse(document.body.dataset.jsTexts || "{}").errors || {};
+  } catch {
+    return text;
+  }
+  const local = errors[err && err.code] || errors.generic || text;
+  return err && err.field ? `${local}（${err.field}）` : local;
+}
+
 export function showError(err) {
-  status(err && err.message ? err.message : String(err), "error");
+  status(errorText(err), "error");
 }

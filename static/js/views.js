@@ -7,6 +7,7 @@
 
 import { api } from "./api.js";
 import { emit, page } from "./state.js";
+import { jsTexts } from "./prefs.js";
 import { onRefresh } from "./session.js";
 
 const Plotly = window.Plotly;
@@ -17,8 +18,8 @@ const cards = new Map(
 // The figure as the API sent it, per graph div: the PNG export puts the title back.
 const sent = new WeakMap();
 
-/** Download the view as PNG with its title (the page shows the title outside the plot). */
-async function exportPng(el) {
+/** Download the view as PNG or SVG with its title (the page shows the title outside the plot). */
+async function exportImage(el, format) {
   const original = sent.get(el);
   if (!original) return;
   const layout = {
@@ -29,21 +30,32 @@ async function exportPng(el) {
     width: el._fullLayout.width,
     height: el._fullLayout.height + 40,
   };
-  const url = await Plotly.toImage({ data: el.data, layout }, { format: "png", scale: 2 });
+  const url = await Plotly.toImage({ data: el.data, layout }, { format, scale: 2 });
   const link = document.createElement("a");
   link.href = url;
-  link.download = `backprop-lens-${original.view}-${(page.cursor || {}).phase || ""}.png`;
+  link.download = `backprop-lens-${original.view}-${(page.cursor || {}).phase || ""}.${format}`;
   link.click();
 }
 
+// Plotly's toolbar speaks the page's language (app/pages.py `_js_texts`).
+const TEXTS = jsTexts();
 const PLOT_CONFIG = {
   displaylogo: false,
   responsive: true,
+  locale: page.lang,
+  locales: { [page.lang]: { dictionary: TEXTS.plotly || {} } },
   modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"],
   modeBarButtonsToAdd: [
-    { name: "png", title: "Download plot as PNG", icon: Plotly.Icons.camera, click: exportPng },
+    { name: "png", title: TEXTS.png, icon: Plotly.Icons.camera, click: (el) => exportImage(el, "png") },
+    { name: "svg", title: TEXTS.svg, icon: Plotly.Icons.disk, click: (el) => exportImage(el, "svg") },
   ],
 };
+
+// Presenter mode (presenter.js) enlarges the type of every figure while it is on.
+let adjust = (data, layout) => [data, layout];
+export function setFigureAdjuster(fn) {
+  adjust = fn || ((data, layout) => [data, layout]);
+}
 
 export function viewNames() {
   return [...cards.keys()];
@@ -108,7 +120,8 @@ async function draw(view, figure) {
   layout.margin = { ...(layout.margin || {}), t: 30 };
   const first = !el.classList.contains("js-plotly-plot");
   sent.set(el, { view, title: figure.layout.title, margin: figure.layout.margin });
-  await Plotly.react(el, figure.data || [], layout, PLOT_CONFIG);
+  const [data, shown] = adjust(figure.data || [], layout);
+  await Plotly.react(el, data, shown, PLOT_CONFIG);
   if (first) bindEvents(el);
   card.dataset.phase = (layout.meta && layout.meta.phase) || "";
   emit("view-drawn", { view });

@@ -24,7 +24,8 @@ def _sse(event: str, data: dict) -> str:
 async def events(session_id: str, request: Request, sessions: SessionsDep,
                  settings: SettingsDep):
     """An event stream for one session. The first event is the current `cursor`, so a
-    client that reconnects catches up; a comment line every few seconds keeps it alive."""
+    client that reconnects catches up; a `ping` event every few seconds keeps it alive and
+    lets the client notice a connection that hangs without closing."""
     await anyio.to_thread.run_sync(sessions.record, session_id)  # 404 for an unknown id
     subscription = sessions.store.subscribe(session_id)  # before reading: no change is missed
     try:
@@ -46,7 +47,8 @@ async def events(session_id: str, request: Request, sessions: SessionsDep,
                     idle += 0.5
                     if idle >= settings.sse_ping_seconds:
                         idle = 0.0
-                        yield ": ping\n\n"
+                        # a named event (not a comment) so a page can tell a hung connection
+                        yield _sse("ping", {"session": session_id})
                     continue
                 idle = 0.0
                 event, data = item
