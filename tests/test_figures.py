@@ -978,7 +978,6 @@ def test_deltas_colour_bar_spans_only_the_act_delta_maps():
 
 # ------------------------------------------------------------------ drawn in a browser
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[1] / "screenshots" / "figures" / "test"
 
 # Plotly's own layout after drawing: each axis' pixel offset and length, and the boxes
@@ -1062,30 +1061,16 @@ def _layout_problems(fig, geo, width, height):
 
 
 @pytest.fixture(scope="module")
-def plot_page():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no system Chromium")
+def plot_page(browser):
     plotly_js = Path(go.__file__).resolve().parents[1] / "package_data" / "plotly.min.js"
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 700, "height": 480})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_content('<body style="margin:0"><div id="plot"></div></body>')
-        page.add_script_tag(path=str(plotly_js))
-        yield page
-        browser.close()
-        assert not errors
+    page = browser.new_page(viewport={"width": 700, "height": 480})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_content('<body style="margin:0"><div id="plot"></div></body>')
+    page.add_script_tag(path=str(plotly_js))
+    yield page
+    page.close()
+    assert not errors
 
 
 DRAWN = {"seed": SEED, "k4": MANY["k4"], "wide": WIDE}
