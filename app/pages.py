@@ -7,11 +7,12 @@ from functools import lru_cache
 from importlib import resources
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from app.i18n import LANGS, TEXTS
 from app.sessions import hash_token
+from app.store import SessionNotFound
 from engine.config import make_config
 from engine.data import dataset_for_size
 from engine.errors import EngineError
@@ -192,12 +193,27 @@ def _page(request: Request, session_id: str, template: str, mode: str):
 
 @router.get("/s/{session_id}")
 def session_page(request: Request, session_id: str):
-    return _page(request, session_id, "session.html", "normal")
+    return _page_or_missing(request, session_id, "session.html", "normal")
 
 
 @router.get("/s/{session_id}/follow")
 def follow_page(request: Request, session_id: str):
-    return _page(request, session_id, "follow.html", "follow")
+    return _page_or_missing(request, session_id, "follow.html", "follow")
+
+
+MISSING = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Session not found · backprop-lens</title><link rel="stylesheet" href="/static/css/app.css">
+</head><body class="theme-light"><main class="content"><h1>This session does not exist</h1>
+<p>It may have expired or been deleted. 这个会话不存在(可能已过期或被删除)。</p>
+<p><a href="/">Start a new session · 新建会话</a></p></main></body></html>"""
+
+
+def _page_or_missing(request: Request, session_id: str, template: str, mode: str):
+    """A person following an old link gets a page that says so, not JSON."""
+    try:
+        return _page(request, session_id, template, mode)
+    except SessionNotFound:
+        return HTMLResponse(MISSING, status_code=404)
 
 
 @router.get("/f/{session_id}")

@@ -14,24 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app import i18n
+from engine import network
 from engine.notation import label
 
-# API.md "Phases of the seed config", in order.
-PHASES: tuple[str, ...] = (
-    "input",
-    "forward.conv",
-    "forward.pool",
-    "forward.act",
-    "forward.fc1",
-    "forward.fc2",
-    "loss",
-    "backward.fc2",
-    "backward.fc1",
-    "backward.act",
-    "backward.pool",
-    "backward.conv",
-    "update",
-)
+# API.md "Phases of the seed config", in order: the engine's own list.
+PHASES = network.PHASES
 
 # The phase that first computes each tensor (API.md: `state` at a phase shows
 # nothing a later phase computes), for the "step forward to see it" message.

@@ -289,3 +289,11 @@ def test_params_npz_holds_the_parameters(client, session):
     for name, tensor in expected.items():
         np.testing.assert_array_equal(loaded[name].ravel(), tensor["data"])
         assert list(loaded[name].shape) == tensor["shape"]
+
+
+def test_a_page_for_a_missing_session_is_a_readable_404(client):
+    for path in ("/s/no-such-session", "/s/no-such-session/follow"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("text/html")
+        assert "does not exist" in response.text and 'href="/"' in response.text
