@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from app.sessions import Sessions
 from engine.errors import DivergedError, EngineError
 from engine.stepper import Stepper
-from engine.train import Progress, evaluate_into, train
+from engine.train import MAX_TRAIN_SAMPLES, Progress, evaluate_into, sample_count, train
 
 log = logging.getLogger("backprop_lens")
 HEARTBEAT_SECONDS = 1.0
@@ -27,20 +27,16 @@ class Jobs:
         self._stops: dict[str, threading.Event] = {}
 
     def start(self, session_id: str, token: str | None, *, samples=None, epochs=None,
-              batch_size: int = 1) -> dict:
+              batch_size: int = 1, limit: int = MAX_TRAIN_SAMPLES) -> dict:
+        total = sample_count(samples, epochs, limit)  # a bad request is a 4xx, not a failed job
         with self.sessions.modify(session_id, token, publish=False) as (record, stepper):
             if stepper.diverged:
                 raise DivergedError("this session diverged (NaN/Inf); it refuses further "
                                     "updates. Fork it and set finite parameters, or start anew")
             copy = stepper.fork()
-            total = samples if samples is not None else round(epochs * 8000)
             job = {"state": "running", "done": 0, "total": total, "batch_size": batch_size,
                    "started": time.time(), "heartbeat": time.time(), "samples_per_s": 0.0,
                    "eta_s": None, "loss": None, "error": None}
-            # validate now, so a bad request is a 4xx and not a failed job
-            from engine.train import _count
-
-            _count(samples, epochs)
             record.meta = {**record.meta, "job": job}
         stop = threading.Event()
         self._stops[session_id] = stop

@@ -32,12 +32,15 @@ class Progress:
     elapsed: float
 
 
-def _count(samples: int | None, epochs: float | None) -> int:
+def sample_count(samples: int | None, epochs: float | None,
+                 limit: int = MAX_TRAIN_SAMPLES) -> int:
+    """How many samples a run of `samples` or `epochs` trains; at most `limit`."""
     if (samples is None) == (epochs is None):
         raise EngineError("give either samples or epochs", "samples")
     total = samples if samples is not None else round(epochs * len(TRAIN))
-    if isinstance(total, bool) or not isinstance(total, int) or not 1 <= total <= MAX_TRAIN_SAMPLES:
-        raise EngineError(f"train between 1 and {MAX_TRAIN_SAMPLES} samples (10 epochs)",
+    if isinstance(total, bool) or not isinstance(total, int) or not 1 <= total <= limit:
+        raise EngineError(f"a training run may have 1 to {limit} samples "
+                          f"(an epoch is {len(TRAIN)}); this asks for {total}",
                           "samples" if samples is not None else "epochs")
     return total
 
@@ -91,7 +94,7 @@ def train(stepper: Stepper, *, samples: int | None = None, epochs: float | None 
     """Train the stepper's network from its current parameters on the next samples of its
     order. Afterwards the cursor is at `input` of the next sample; the step history is
     cleared (it cannot reach across a training run). Returns a summary."""
-    total = _count(samples, epochs)
+    total = sample_count(samples, epochs)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 512:
         raise EngineError("batch_size must be an integer in 1..512", "batch_size")
     if stepper.diverged:

@@ -17,7 +17,7 @@ from app.figures import build_figure
 from app.sessions import job_view
 from engine.config import make_config
 from engine.data import dataset_for_size
-from engine.errors import DatasetError, EngineError
+from engine.errors import DatasetError
 from engine.image import image_to_input, pixels_to_input
 from engine.notation import to_standard
 from engine.stepper import phases_for
@@ -253,5 +253,3 @@ def export_session(session_id: str, sessions: SessionsDep):
             "params": {n: tensor_json(v) for n, v in stepper.params.items()},
             "metrics": stepper.metrics}
 
-
-__all__ = ["router", "EngineError"]

@@ -12,7 +12,6 @@ from app.api import schemas as s
 from app.api.deps import SessionsDep
 from app.api.errors import ApiError
 from engine.config import make_config
-from engine.errors import EngineError
 from engine.network import PHASES
 from engine.stepper import Stepper, empty_metrics
 
@@ -78,7 +77,8 @@ def import_session(body: ImportBody, sessions: SessionsDep):
     stepper.position = body.counters.position
     stepper.samples_seen, stepper.updates = body.counters.samples_seen, body.counters.updates
     stepper.metrics = {**empty_metrics(), **(body.metrics or {})}
-    stepper.step_to(body.cursor.phase) if body.cursor.phase != "input" else None
+    if body.cursor.phase != "input":
+        stepper.step_to(body.cursor.phase)
     session_id, token, stepper = sessions.add(stepper)
     return {"id": session_id, "owner_token": token, "config": stepper.config.to_dict(),
             "cursor": stepper.cursor, "seed": stepper.seed}
@@ -110,5 +110,3 @@ def follow_qr(session_id: str, request: Request, sessions: SessionsDep,
     qr.save(buffer, kind="svg", scale=6, border=2, dark="#000", light="#fff")
     return Response(buffer.getvalue(), media_type="image/svg+xml")
 
-
-__all__ = ["router", "EngineError"]

@@ -4,9 +4,7 @@ from fastapi import APIRouter
 
 from app.api import schemas as s
 from app.api.deps import JobsDep, SessionsDep, SettingsDep, TokenDep
-from app.api.errors import ApiError
 from app.sessions import job_view
-from engine.data import TRAIN
 from engine.train import evaluate_into
 
 router = APIRouter(prefix="/sessions", tags=["training"], responses=s.ERRORS)
@@ -17,13 +15,8 @@ def start_training(session_id: str, body: s.TrainIn, jobs: JobsDep, token: Token
                    settings: SettingsDep):
     """Train `samples` or `epochs` in the background (one job per session); progress
     arrives as `train.progress` events, the end as `train.done` or `train.error`."""
-    field = "samples" if body.samples is not None else "epochs"
-    total = body.samples if body.samples is not None else round(body.epochs * len(TRAIN))
-    if total > settings.max_train_samples:
-        raise ApiError(422, "too_many_samples", f"a training job may run at most "
-                       f"{settings.max_train_samples} samples; this asks for {total}", field)
     return jobs.start(session_id, token, samples=body.samples, epochs=body.epochs,
-                      batch_size=body.batch_size)
+                      batch_size=body.batch_size, limit=settings.max_train_samples)
 
 
 @router.post("/{session_id}/train/stop", response_model=s.JobOut)
