@@ -202,8 +202,9 @@ class Stepper:
     def back(self, count: int = 1) -> list[str]:
         """Step back `count` phases; back over `update` restores the parameters exactly."""
         if count > self.max_back():
-            raise HistoryError(f"can step back at most {self.max_back()} phases from here "
-                               f"(history keeps {HISTORY_SAMPLES} earlier samples)", "count")
+            raise HistoryError(f"can step back at most {self.max_back()} phases from here: "
+                               "history reaches back to the start of the previous sample",
+                               "count")
         before = self.tensors()
         for _ in range(count):
             if self.phase_index > 0:
