@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from app.i18n import SEED_FMT, TEXTS
+from tests.e2e.pages import wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 PHASES = [
@@ -45,18 +46,6 @@ def shots(screenshots) -> Path:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def wait_ready(page, phase: str | None = None) -> None:
-    """Until the phase label shows `phase` and every panel has drawn it."""
-    page.wait_for_function(
-        """(phase) => {
-            const b = document.body;
-            const shown = document.querySelector('[data-testid="phase"]').textContent;
-            return b.dataset.state === 'ready' && (!phase || (shown === phase && b.dataset.renderedPhase === phase));
-        }""",
-        arg=phase,
-    )
 
 
 def open_new(page, query: str = ""):

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from engine.image import image_to_input
+from tests.e2e.pages import wait_ready
 
 HELDOUT = 2000  # digits 8000–9999 (engine/data.py HELDOUT)
 
@@ -25,10 +26,6 @@ def open_new(page, path: str = "/") -> tuple[str, str]:
     page.goto(path)
     wait_ready(page)
     return page.get_attribute("body", "data-session"), page.get_attribute("body", "data-token")
-
-
-def wait_ready(page) -> None:
-    page.wait_for_function("() => document.body.dataset.state === 'ready'")
 
 
 def api(page, path: str, method: str = "GET", token: str | None = None, body=None):

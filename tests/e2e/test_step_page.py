@@ -10,6 +10,8 @@ import math
 
 import pytest
 
+from tests.e2e.pages import wait_ready
+
 PHASES = [
     "input", "forward.conv", "forward.pool", "forward.act", "forward.fc1", "forward.fc2",
     "loss", "backward.fc2", "backward.fc1", "backward.act", "backward.pool",
@@ -28,18 +30,6 @@ def open_new(page, path: str = "/"):
     page.goto(path)
     wait_ready(page)
     return page.get_attribute("body", "data-session"), page.get_attribute("body", "data-token")
-
-
-def wait_ready(page, phase: str | None = None) -> None:
-    """Until the phase label shows `phase` and every view has drawn it."""
-    page.wait_for_function(
-        """(phase) => {
-            const b = document.body;
-            const shown = document.querySelector('[data-testid="phase"]').textContent;
-            return b.dataset.state === 'ready' && (!phase || (shown === phase && b.dataset.renderedPhase === phase));
-        }""",
-        arg=phase,
-    )
 
 
 def api(page, path: str, method: str = "GET", token: str | None = None, body=None):
